@@ -1,0 +1,161 @@
+#include "disco-dock/cpp/rdkit_bridge.h"
+
+#include <stdexcept>
+#include <GraphMol/GraphMol.h>
+#include <GraphMol/RWMol.h>
+#include <GraphMol/MolOps.h>
+#include <GraphMol/Conformer.h>
+#include <GraphMol/FileParsers/FileParsers.h>
+#include <GraphMol/SmilesParse/SmilesParse.h>
+#include <GraphMol/DistGeomHelpers/Embedder.h>
+#include <GraphMol/ForceFieldHelpers/MMFF/MMFF.h>
+#include <GraphMol/ForceFieldHelpers/UFF/UFF.h>
+#include <RDGeneral/RDLog.h>
+
+namespace disco {
+using namespace RDKit;
+
+void quiet_rdkit_logs() { boost::logging::disable_logs("rdApp.*"); }
+
+static std::shared_ptr<ROMol> own(RWMol *m, const char *what) {
+  if (m == nullptr) throw std::runtime_error(what);
+  return std::shared_ptr<ROMol>(static_cast<ROMol *>(m));
+}
+
+std::shared_ptr<ROMol> mol_from_molblock(const std::string &block, bool sanitize, bool remove_hs) {
+  return own(MolBlockToMol(block, sanitize, remove_hs, false), "RDKit could not read the mol block");
+}
+
+std::shared_ptr<ROMol> mol_from_mol2block(const std::string &block) {
+  return own(Mol2BlockToMol(block, true, true), "RDKit could not read the Mol2 block");
+}
+
+std::shared_ptr<ROMol> mol_from_smiles_checked(const std::string &smiles) {
+  return own(SmilesToMol(smiles), "RDKit could not parse the SMILES");
+}
+
+std::shared_ptr<ROMol> with_hydrogens(const std::shared_ptr<ROMol> &mol, bool add_coords) {
+  return std::shared_ptr<ROMol>(MolOps::addHs(*mol, false, add_coords));
+}
+
+std::shared_ptr<ROMol> without_hydrogens(const std::shared_ptr<ROMol> &mol) {
+  return std::shared_ptr<ROMol>(MolOps::removeHs(*mol));
+}
+
+int embed_etkdg(const std::shared_ptr<ROMol> &mol, int seed) {
+  DGeomHelpers::EmbedParameters params(DGeomHelpers::ETKDGv3);
+  params.randomSeed = seed;
+  int cid = DGeomHelpers::EmbedMolecule(*mol, params);
+  if (cid < 0) {
+    params.useRandomCoords = true;
+    cid = DGeomHelpers::EmbedMolecule(*mol, params);
+  }
+  if (cid < 0) throw std::runtime_error("ETKDG embedding failed (no 3D conformer could be generated)");
+  return cid;
+}
+
+int force_field_cleanup(const std::shared_ptr<ROMol> &mol, int max_iters) {
+  auto res = MMFF::MMFFOptimizeMolecule(*mol, max_iters);
+  if (res.first == -1) {
+    res = UFF::UFFOptimizeMolecule(*mol, max_iters);
+    return res.first == -1 ? -1 : 2 + res.first;
+  }
+  return res.first;
+}
+
+static const Conformer &conformer_of(const std::shared_ptr<ROMol> &mol) {
+  if (mol->getNumConformers() == 0) throw std::runtime_error("the molecule has no 3D coordinates");
+  return mol->getConformer();
+}
+
+rust::Vec<double> conformer_coords(const std::shared_ptr<ROMol> &mol) {
+  const Conformer &conf = conformer_of(mol);
+  rust::Vec<double> out;
+  for (unsigned int i = 0; i < mol->getNumAtoms(); ++i) {
+    const auto &p = conf.getAtomPos(i);
+    out.push_back(p.x);
+    out.push_back(p.y);
+    out.push_back(p.z);
+  }
+  return out;
+}
+
+void set_conformer_coords(const std::shared_ptr<ROMol> &mol, rust::Slice<const double> coords) {
+  if (coords.size() != 3 * mol->getNumAtoms()) throw std::runtime_error("coordinate count does not match the atoms");
+  if (mol->getNumConformers() == 0) mol->addConformer(new Conformer(mol->getNumAtoms()), true);
+  Conformer &conf = mol->getConformer();
+  conf.set3D(true);
+  for (unsigned int i = 0; i < mol->getNumAtoms(); ++i)
+    conf.setAtomPos(i, RDGeom::Point3D(coords[3 * i], coords[3 * i + 1], coords[3 * i + 2]));
+}
+
+static int32_t hybridization_code(Atom::HybridizationType h) {
+  switch (h) {
+    case Atom::SP: return 1;
+    case Atom::SP2: return 2;
+    case Atom::SP3: return 3;
+    default: return 0;
+  }
+}
+
+static int32_t chirality_code(Atom::ChiralType c) {
+  switch (c) {
+    case Atom::CHI_TETRAHEDRAL_CW: return 1;
+    case Atom::CHI_TETRAHEDRAL_CCW: return 2;
+    default: return 0;
+  }
+}
+
+rust::Vec<int32_t> atom_table(const std::shared_ptr<ROMol> &mol) {
+  rust::Vec<int32_t> out;
+  const RingInfo *rings = mol->getRingInfo();
+  for (const Atom *a : mol->atoms()) {
+    out.push_back(a->getAtomicNum());
+    out.push_back(a->getFormalCharge());
+    out.push_back(a->getIsAromatic() ? 1 : 0);
+    out.push_back(hybridization_code(a->getHybridization()));
+    out.push_back(static_cast<int32_t>(a->getDegree()));
+    out.push_back(static_cast<int32_t>(a->getTotalNumHs(true)));
+    out.push_back(rings->isInitialized() && rings->numAtomRings(a->getIdx()) > 0 ? 1 : 0);
+    out.push_back(chirality_code(a->getChiralTag()));
+  }
+  return out;
+}
+
+static int32_t bond_code(Bond::BondType t) {
+  switch (t) {
+    case Bond::SINGLE: return 1;
+    case Bond::DOUBLE: return 2;
+    case Bond::TRIPLE: return 3;
+    case Bond::AROMATIC: return 12;
+    default: return 1;
+  }
+}
+
+rust::Vec<int32_t> bond_table(const std::shared_ptr<ROMol> &mol) {
+  RWMol kek(*mol);
+  MolOps::Kekulize(kek, false);
+  const RingInfo *rings = mol->getRingInfo();
+  rust::Vec<int32_t> out;
+  for (const Bond *b : mol->bonds()) {
+    const Bond *k = kek.getBondWithIdx(b->getIdx());
+    out.push_back(static_cast<int32_t>(b->getBeginAtomIdx()));
+    out.push_back(static_cast<int32_t>(b->getEndAtomIdx()));
+    out.push_back(bond_code(b->getBondType()));
+    out.push_back(bond_code(k->getBondType()));
+    out.push_back(rings->isInitialized() && rings->numBondRings(b->getIdx()) > 0 ? 1 : 0);
+    out.push_back(b->getIsConjugated() ? 1 : 0);
+  }
+  return out;
+}
+
+rust::String molblock_kekule(const std::shared_ptr<ROMol> &mol) {
+  return rust::String(MolToMolBlock(*mol, true, -1, true));
+}
+
+rust::String mol_name(const std::shared_ptr<ROMol> &mol) {
+  std::string name;
+  mol->getPropIfPresent(common_properties::_Name, name);
+  return rust::String(name);
+}
+}  // namespace disco

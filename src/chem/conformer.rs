@@ -1,0 +1,188 @@
+//! Ligand preparation: parse a record with RDKit, keep its input coordinates (the reference
+//! pose, when 3D), generate an ETKDG conformer with MMFF clean-up, and find rotatable bonds.
+//! Bond lengths, angles and rings of the generated conformer are what docking keeps.
+
+use crate::chem::rdkit::{Molecule, RdkitError};
+use crate::chem::torsion::rotatable_bonds;
+use crate::chem::{Ligand, Torsion, Vec3};
+use crate::error::{Error, Result};
+use crate::io::ligand::{LigandFormat, LigandText};
+
+/// Largest ligand (heavy atoms) disco-dock accepts.
+pub const MAX_LIGAND_ATOMS: usize = 250;
+
+/// A ligand ready for docking.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PreparedLigand {
+    /// Topology with the generated conformer's coordinates.
+    pub ligand: Ligand,
+    /// The input coordinates (same atom order), when the input was 3D.
+    pub reference: Option<Vec<Vec3>>,
+    /// Rotatable bonds.
+    pub torsions: Vec<Torsion>,
+}
+
+/// Options for conformer generation.
+#[derive(Clone, Copy, Debug)]
+pub struct ConformerOptions {
+    /// ETKDG random seed.
+    pub seed: u32,
+    /// Generate a new conformer (true) or keep the input geometry (false; needs 3D input).
+    pub generate: bool,
+    /// MMFF iterations for the clean-up (0 disables it).
+    pub force_field_iters: u32,
+}
+
+impl Default for ConformerOptions {
+    fn default() -> Self {
+        ConformerOptions { seed: 42, generate: true, force_field_iters: 500 }
+    }
+}
+
+fn chem_err(text: &LigandText, e: RdkitError) -> Error {
+    Error::chemistry(text.location(), format!("{} ({})", e, text.name))
+}
+
+fn parse(text: &LigandText) -> std::result::Result<Molecule, RdkitError> {
+    match text.format {
+        LigandFormat::MolBlock => Molecule::from_molblock(&text.text),
+        LigandFormat::Mol2 => Molecule::from_mol2(&text.text),
+        LigandFormat::Smiles => Molecule::from_smiles(&text.text),
+        LigandFormat::Pdbqt => Err(RdkitError("PDBQT is not parsed by RDKit".into())),
+    }
+}
+
+fn is_3d(coords: &[Vec3]) -> bool {
+    coords.iter().any(|p| p.z.abs() > 1e-4) && coords.iter().any(|p| p.norm() > 1e-4)
+}
+
+/// Generates an ETKDG conformer (hydrogens added for embedding, then removed) of a heavy-atom molecule.
+fn generate_conformer(heavy: &Molecule, options: &ConformerOptions) -> std::result::Result<Vec<Vec3>, RdkitError> {
+    let mut with_h = heavy.with_hydrogens(false)?;
+    with_h.embed(options.seed)?;
+    if options.force_field_iters > 0 {
+        with_h.force_field_cleanup(options.force_field_iters)?;
+    }
+    let coords = with_h.coords()?;
+    Ok(coords[..heavy.atom_count()].to_vec())
+}
+
+/// Parses and prepares one ligand record.
+pub fn prepare_ligand(text: &LigandText, options: &ConformerOptions) -> Result<PreparedLigand> {
+    if text.format == LigandFormat::Pdbqt {
+        return prepare_pdbqt(text);
+    }
+    let mol = parse(text).map_err(|e| chem_err(text, e))?;
+    let n = mol.atom_count();
+    if n == 0 {
+        return Err(Error::chemistry(text.location(), format!("{}: the molecule has no heavy atoms", text.name)));
+    }
+    if n > MAX_LIGAND_ATOMS {
+        return Err(Error::invalid(
+            text.location().display().to_string(),
+            format!("{} has {n} heavy atoms; at most {MAX_LIGAND_ATOMS} are supported", text.name),
+        ));
+    }
+    let input = mol.coords().ok().filter(|c| is_3d(c));
+    let coords = match (&input, options.generate) {
+        (Some(c), false) => c.clone(),
+        _ => generate_conformer(&mol, options).map_err(|e| chem_err(text, e))?,
+    };
+    let ligand = mol.to_ligand(&text.name, coords).map_err(|e| chem_err(text, e))?;
+    let torsions = rotatable_bonds(&ligand);
+    Ok(PreparedLigand { ligand, reference: input, torsions })
+}
+
+fn prepare_pdbqt(text: &LigandText) -> Result<PreparedLigand> {
+    let mut ligand = crate::io::pdbqt::read_pdbqt_ligand(&text.text, &text.source)?;
+    ligand.name = text.name.clone();
+    let torsions = rotatable_bonds(&ligand);
+    Ok(PreparedLigand { reference: Some(ligand.coords.clone()), ligand, torsions })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::ligand::read_ligand_file;
+    use std::path::{Path, PathBuf};
+
+    fn shared_ligand(id: &str) -> Option<PathBuf> {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../shared/data/complexes/{id}/{id}_ligand.sdf"));
+        if p.exists() {
+            Some(p)
+        } else {
+            eprintln!("skipping: {} not found (../shared/data is absent)", p.display());
+            None
+        }
+    }
+
+    fn molblock_text(text: &str) -> LigandText {
+        LigandText { name: "t".into(), format: LigandFormat::MolBlock, text: text.into(), source: "t.sdf".into(), line: 1 }
+    }
+
+    #[test]
+    fn real_ligands_prepare_with_reference_and_conformer() {
+        for id in ["10gs", "1a30"] {
+            let Some(path) = shared_ligand(id) else { return };
+            let recs = read_ligand_file(&path).unwrap();
+            let lig = prepare_ligand(&recs[0], &ConformerOptions::default()).unwrap();
+            let reference = lig.reference.as_ref().expect("crystal coordinates");
+            assert_eq!(reference.len(), lig.ligand.atoms.len());
+            assert!(lig.ligand.atoms.iter().all(|a| a.element != 1), "heavy atoms only");
+            // bond lengths of the conformer agree with the crystal within 0.1 Å on average
+            let d = |c: &[Vec3], b: &crate::chem::LigandBond| (c[b.begin] - c[b.end]).norm();
+            let mean: f64 = lig.ligand.bonds.iter().map(|b| (d(&lig.ligand.coords, b) - d(reference, b)).abs()).sum::<f64>()
+                / lig.ligand.bonds.len() as f64;
+            assert!(mean < 0.1, "{id}: mean bond-length difference {mean}");
+        }
+    }
+
+    #[test]
+    fn conformers_are_reproducible_for_a_seed() {
+        let t = LigandText::smiles("CC(=O)Nc1ccc(O)cc1", "paracetamol");
+        let a = prepare_ligand(&t, &ConformerOptions::default()).unwrap();
+        let b = prepare_ligand(&t, &ConformerOptions::default()).unwrap();
+        assert_eq!(a.ligand.coords, b.ligand.coords);
+        assert!(a.reference.is_none());
+    }
+
+    fn real_block() -> Option<String> {
+        let p = shared_ligand("10gs")?;
+        Some(std::fs::read_to_string(p).unwrap().split("M  END").next().unwrap().to_string() + "M  END\n")
+    }
+
+    #[test]
+    fn malformed_mol_blocks_are_errors() {
+        let Some(block) = real_block() else { return };
+        let lines: Vec<&str> = block.lines().collect();
+        let truncated_line = {
+            let mut l = lines.clone();
+            let cut = &l[5][..20];
+            l[5] = cut;
+            l.join("\n")
+        };
+        let bad_number = block.replacen("10.4720", "10.4x20", 1);
+        let missing_atoms = [&lines[..4], &lines[lines.len() - 1..]].concat().join("\n");
+        let wrong_counts = block.replacen(" 33 34", " 40 34", 1);
+        for (what, text) in [
+            ("truncated line", truncated_line),
+            ("bad number", bad_number),
+            ("missing atom block", missing_atoms),
+            ("wrong counts line", wrong_counts),
+            ("empty", String::new()),
+            ("binary garbage", String::from_utf8_lossy(&[0u8, 159, 146, 150, 7, 255, 10, 13]).into_owned()),
+        ] {
+            let r = prepare_ligand(&molblock_text(&text), &ConformerOptions::default());
+            assert!(r.is_err(), "{what} should be an error");
+            assert!(r.unwrap_err().to_string().contains("t.sdf"), "{what}: error names the file");
+        }
+    }
+
+    #[test]
+    fn bad_smiles_and_unsanitisable_molecules_are_errors() {
+        for smi in ["C1CC(", "c1cccc1", "C(C)(C)(C)(C)C", "not a smiles"] {
+            let e = prepare_ligand(&LigandText::smiles(smi, "x"), &ConformerOptions::default()).unwrap_err();
+            assert!(e.to_string().contains("<smiles>"), "{smi}: {e}");
+        }
+    }
+}

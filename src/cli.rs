@@ -1,0 +1,617 @@
+//! The command line: raw flags are parsed here once and turned into typed library settings;
+//! the library never sees clap.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use disco_dock::bench::{run_benchmark, summarise, summary_lines, BenchOptions, BenchPocket};
+use disco_dock::chem::conformer::{prepare_ligand, ConformerOptions};
+use disco_dock::chem::Vec3;
+use disco_dock::dock::models::{default_model_dir, Models};
+use disco_dock::dock::output::{summary_table, write_outputs};
+use disco_dock::dock::screen::{read_batch_csv, unique_names, ResultRow, ResultsCsv, Shard};
+use disco_dock::dock::{dock, sampling_options, DockOptions, Pocket, Target};
+use disco_dock::io::dataset::{prepare_split, read_split, PrepareCache};
+use disco_dock::io::ligand::{read_ligand_argument, read_ligand_file, LigandText};
+use disco_dock::io::protein::read_protein;
+use disco_dock::model::{select_device, set_threads, DeviceChoice};
+use disco_dock::train;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// disco-dock: molecular docking by discrete-continuous latent diffusion.
+#[derive(Parser, Debug)]
+#[command(version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Print no progress bars or tables.
+    #[arg(long, global = true)]
+    pub quiet: bool,
+    /// More log output (-v info, -vv debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+/// Subcommands (`disco-dock --protein P --ligand L` means `disco-dock dock ...`).
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Dock one ligand (or every record of a ligand file) into a protein.
+    Dock(DockCmd),
+    /// Dock many ligands against one receptor, resumable, streaming results to CSV.
+    Screen(ScreenCmd),
+    /// Dock the rows of a DiffDock-style CSV (complex_name, protein_path, ligand_description).
+    Batch(BatchCmd),
+    /// Dock every complex of a split and measure RMSD to the crystal ligand.
+    Benchmark(BenchCmd),
+    /// Prepare (parse, featurise, cache) every complex of a split.
+    Prepare(PrepareCmd),
+    /// Train the networks.
+    #[command(subcommand)]
+    Train(TrainCmd),
+}
+
+/// Settings shared by all docking commands.
+#[derive(Args, Debug, Clone)]
+pub struct DockSettings {
+    /// Poses per ligand.
+    #[arg(long, default_value_t = 40)]
+    pub samples: usize,
+    /// Reverse-diffusion steps.
+    #[arg(long, default_value_t = 20)]
+    pub steps: usize,
+    /// Random seed (runs are reproducible for a given seed, device and thread count).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// auto, cpu or cuda.
+    #[arg(long, default_value = "auto")]
+    pub device: String,
+    /// CPU threads (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Model folder (default: the shipped model, data/models/default).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Skip the physics refinement of poses.
+    #[arg(long)]
+    pub no_refine: bool,
+    /// Box centre (Å), with --size.
+    #[arg(long, num_args = 3, value_names = ["X", "Y", "Z"], allow_negative_numbers = true)]
+    pub center: Option<Vec<f64>>,
+    /// Box edge lengths (Å), with --center.
+    #[arg(long, num_args = 3, value_names = ["X", "Y", "Z"])]
+    pub size: Option<Vec<f64>>,
+    /// Box around the atoms of this ligand file (gnina's --autobox_ligand).
+    #[arg(long)]
+    pub autobox_ligand: Option<PathBuf>,
+    /// Padding around --autobox-ligand (Å).
+    #[arg(long, default_value_t = 4.0)]
+    pub autobox_add: f64,
+}
+
+#[derive(Args, Debug)]
+pub struct DockCmd {
+    /// Protein: PDB, mmCIF or PDBQT (optionally .gz).
+    #[arg(long, short = 'r', alias = "receptor", alias = "protein_path")]
+    pub protein: PathBuf,
+    /// Ligand: SDF/MOL, MOL2, PDBQT, .smi file or a SMILES string.
+    #[arg(long, short = 'l', alias = "ligand_description")]
+    pub ligand: String,
+    /// Output folder (default ./disco-dock-out/<ligand name>).
+    #[arg(long, short = 'o', alias = "out_dir")]
+    pub out: Option<PathBuf>,
+    /// Write poses with hydrogens placed by RDKit.
+    #[arg(long)]
+    pub hydrogens: bool,
+    #[command(flatten)]
+    pub settings: DockSettings,
+}
+
+#[derive(Args, Debug)]
+pub struct ScreenCmd {
+    /// Receptor.
+    #[arg(long, short = 'r', alias = "receptor")]
+    pub protein: PathBuf,
+    /// Ligands: a many-record SDF, MOL2 or a .smi file.
+    #[arg(long)]
+    pub ligands: PathBuf,
+    /// Output folder (results CSV plus one folder of poses per ligand).
+    #[arg(long, short = 'o', default_value = "disco-dock-screen")]
+    pub out: PathBuf,
+    /// Only items k with k % N == I (I/N, 0-based).
+    #[arg(long)]
+    pub shard: Option<String>,
+    #[command(flatten)]
+    pub settings: DockSettings,
+}
+
+#[derive(Args, Debug)]
+pub struct BatchCmd {
+    /// CSV with complex_name, protein_path, ligand_description[, protein_sequence].
+    #[arg(long, alias = "protein_ligand_csv")]
+    pub csv: PathBuf,
+    /// Output folder.
+    #[arg(long, short = 'o', default_value = "disco-dock-batch")]
+    pub out: PathBuf,
+    /// Only items k with k % N == I.
+    #[arg(long)]
+    pub shard: Option<String>,
+    #[command(flatten)]
+    pub settings: DockSettings,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchCmd {
+    /// Dataset folder (PDBBind layout).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Split file (one id per line).
+    #[arg(long)]
+    pub split: PathBuf,
+    /// crystal (25 Å box on the crystal ligand) or none (blind).
+    #[arg(long, default_value = "crystal")]
+    pub pocket: String,
+    /// Only the first N complexes of the split.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Report CSV.
+    #[arg(long, default_value = "benchmark.csv")]
+    pub out: PathBuf,
+    /// Ranking: confidence, energy or combined.
+    #[arg(long, default_value = "combined")]
+    pub ranking: String,
+    #[command(flatten)]
+    pub settings: DockSettings,
+}
+
+#[derive(Args, Debug)]
+pub struct PrepareCmd {
+    /// Dataset folder.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Split file.
+    #[arg(long)]
+    pub split: PathBuf,
+    /// Cache folder (default .cache/disco-dock or $DISCO_DOCK_CACHE).
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+    /// CPU threads.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+/// Settings shared by the training commands.
+#[derive(Args, Debug, Clone)]
+pub struct TrainData {
+    /// Dataset folder.
+    #[arg(long, default_value = "../shared/data")]
+    pub data: PathBuf,
+    /// Training split.
+    #[arg(long, default_value = "../shared/data/splits/train.txt")]
+    pub train_split: PathBuf,
+    /// Validation split.
+    #[arg(long, default_value = "../shared/data/splits/val.txt")]
+    pub val_split: PathBuf,
+    /// Run folder (checkpoints, logs).
+    #[arg(long, default_value = "runs/default")]
+    pub run: PathBuf,
+    /// Only the first N training complexes.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Wall-clock budget (minutes).
+    #[arg(long, default_value_t = 60.0)]
+    pub minutes: f64,
+    /// auto, cpu or cuda.
+    #[arg(long, default_value = "auto")]
+    pub device: String,
+    /// CPU threads (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Random seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TrainCmd {
+    /// Encoder and score network, end-to-end (DisCo-Diff).
+    Score {
+        #[command(flatten)]
+        data: TrainData,
+        /// Number of discrete latents (0: the ablation without latents).
+        #[arg(long, default_value_t = 2)]
+        latents: i64,
+        /// Hidden channels of the score network.
+        #[arg(long, default_value_t = 48)]
+        hidden: i64,
+        /// Interaction layers of the score network.
+        #[arg(long, default_value_t = 4)]
+        layers: i64,
+        /// Complexes per step.
+        #[arg(long, default_value_t = 8)]
+        batch_size: usize,
+        /// Learning rate.
+        #[arg(long, default_value_t = 1e-3)]
+        lr: f64,
+    },
+    /// The autoregressive latent prior (needs a trained encoder in <run>/best).
+    Prior {
+        #[command(flatten)]
+        data: TrainData,
+    },
+    /// The confidence model (needs score network and prior in <run>/best).
+    Confidence {
+        #[command(flatten)]
+        data: TrainData,
+        /// Training complexes used to sample poses.
+        #[arg(long, default_value_t = 300)]
+        complexes: usize,
+        /// Poses per complex.
+        #[arg(long, default_value_t = 6)]
+        samples: usize,
+        /// Refine sampled poses before labelling (as docking does).
+        #[arg(long)]
+        refine: bool,
+    },
+}
+
+fn progress(quiet: bool, len: u64, what: &str) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed_precise} ETA {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+fn device(choice: &str, threads: usize) -> Result<tch::Device> {
+    set_threads(threads);
+    if threads > 0 {
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
+    }
+    Ok(select_device(choice.parse::<DeviceChoice>()?)?)
+}
+
+fn load_models(settings: &DockSettings) -> Result<Models> {
+    let dev = device(&settings.device, settings.threads)?;
+    let dir = settings.model.clone().unwrap_or_else(default_model_dir);
+    Ok(Models::load(&dir, dev)?)
+}
+
+/// Turns --center/--size/--autobox-ligand into a pocket (none: blind docking).
+fn pocket(settings: &DockSettings) -> Result<Pocket> {
+    if let Some(path) = &settings.autobox_ligand {
+        let records = read_ligand_file(path)?;
+        let lig = prepare_ligand(&records[0], &ConformerOptions { generate: false, ..Default::default() })?;
+        let coords = lig.reference.with_context(|| format!("{}: the autobox ligand has no 3D coordinates", path.display()))?;
+        return Ok(Pocket::around_ligand(&coords, settings.autobox_add));
+    }
+    match (&settings.center, &settings.size) {
+        (Some(c), Some(s)) => {
+            if s.iter().any(|&x| !(x > 0.0 && x.is_finite())) {
+                bail!("--size must be three positive numbers");
+            }
+            Ok(Pocket::Box { center: Vec3::new(c[0], c[1], c[2]), size: Vec3::new(s[0], s[1], s[2]) })
+        }
+        (Some(c), None) => Ok(Pocket::Box { center: Vec3::new(c[0], c[1], c[2]), size: Vec3::repeat(25.0) }),
+        (None, Some(_)) => bail!("--size needs --center"),
+        (None, None) => Ok(Pocket::Blind),
+    }
+}
+
+fn dock_options(settings: &DockSettings, pocket: &Pocket) -> DockOptions {
+    DockOptions {
+        sampling: sampling_options(settings.samples, settings.steps, settings.seed, pocket),
+        refine: !settings.no_refine,
+        ..Default::default()
+    }
+}
+
+/// Docks one ligand record and writes its outputs into `out`; returns its CSV row.
+fn dock_one(models: &Models, target: &Target, text: &LigandText, options: &DockOptions, out: &Path, hydrogens: bool, seed: u64) -> disco_dock::Result<ResultRow> {
+    let start = Instant::now();
+    let ligand = prepare_ligand(text, &ConformerOptions { seed: seed as u32, ..Default::default() })?;
+    let result = dock(models, target, &ligand, options)?;
+    write_outputs(out, &ligand.ligand, &target.full, &result, hydrogens)?;
+    let top = result.poses.first();
+    Ok(ResultRow {
+        name: text.name.clone(),
+        status: "ok".into(),
+        best_confidence: top.and_then(|p| p.confidence),
+        best_affinity: top.and_then(|p| p.affinity),
+        pb_valid: top.and_then(|p| p.checks.as_ref().map(|c| c.pb_valid)),
+        poses: result.poses.len(),
+        seconds: start.elapsed().as_secs_f64(),
+        output: out.display().to_string(),
+        error: String::new(),
+    })
+}
+
+fn run_dock(cmd: &DockCmd, quiet: bool) -> Result<()> {
+    let models = load_models(&cmd.settings)?;
+    let protein = read_protein(&cmd.protein)?;
+    let pocket = pocket(&cmd.settings)?;
+    let options = dock_options(&cmd.settings, &pocket);
+    let target = Target::new(&protein, &pocket, &options)?;
+    let records = read_ligand_argument(&cmd.ligand)?;
+    let names = unique_names(&records.iter().map(|r| r.name.clone()).collect::<Vec<_>>());
+    let mut failures = 0;
+    for (text, name) in records.iter().zip(&names) {
+        let out = match (&cmd.out, records.len()) {
+            (Some(o), 1) => o.clone(),
+            (Some(o), _) => o.join(name),
+            (None, _) => PathBuf::from("disco-dock-out").join(name),
+        };
+        let prepared = prepare_ligand(text, &ConformerOptions { seed: cmd.settings.seed as u32, ..Default::default() });
+        match prepared.and_then(|lig| {
+            let r = dock(&models, &target, &lig, &options)?;
+            write_outputs(&out, &lig.ligand, &target.full, &r, cmd.hydrogens)?;
+            Ok(r)
+        }) {
+            Ok(r) => {
+                if !quiet {
+                    print!("{}", summary_table(&r, 5));
+                    println!("wrote {}", out.display());
+                }
+            }
+            Err(e) => {
+                failures += 1;
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    if failures == records.len() {
+        bail!("no ligand could be docked");
+    }
+    Ok(())
+}
+
+/// Runs items through the resumable CSV: skips finished ones, appends a row per item.
+fn run_items<F>(out: &Path, shard: Option<&str>, names: &[String], quiet: bool, mut work: F) -> Result<()>
+where
+    F: FnMut(usize, &Path) -> disco_dock::Result<ResultRow>,
+{
+    let shard: Option<Shard> = shard.map(str::parse).transpose()?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut csv = ResultsCsv::open(&out.join(Shard::csv_name(shard)))?;
+    let todo: Vec<usize> =
+        (0..names.len()).filter(|&k| shard.map_or(true, |s| s.contains(k)) && !csv.is_done(&names[k])).collect();
+    let bar = progress(quiet, todo.len() as u64, "docking");
+    let (mut ok, mut failed) = (0, 0);
+    for k in todo {
+        let dir = out.join("poses").join(&names[k]);
+        let start = Instant::now();
+        let row = work(k, &dir).unwrap_or_else(|e| ResultRow {
+            name: names[k].clone(),
+            status: "failed".into(),
+            seconds: start.elapsed().as_secs_f64(),
+            error: e.to_string(),
+            ..Default::default()
+        });
+        if row.status == "ok" {
+            ok += 1;
+        } else {
+            failed += 1;
+            bar.println(format!("{}: {}", row.name, row.error));
+        }
+        csv.append(&ResultRow { name: names[k].clone(), ..row })?;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    if !quiet {
+        println!("docked {ok} failed {failed}; {} rows in {}", csv.finished(), out.display());
+    }
+    Ok(())
+}
+
+fn run_screen(cmd: &ScreenCmd, quiet: bool) -> Result<()> {
+    let models = load_models(&cmd.settings)?;
+    let protein = read_protein(&cmd.protein)?;
+    let pocket = pocket(&cmd.settings)?;
+    let options = dock_options(&cmd.settings, &pocket);
+    let target = Target::new(&protein, &pocket, &options)?;
+    let records = read_ligand_file(&cmd.ligands)?;
+    let names = unique_names(&records.iter().map(|r| r.name.clone()).collect::<Vec<_>>());
+    run_items(&cmd.out, cmd.shard.as_deref(), &names, quiet, |k, dir| {
+        dock_one(&models, &target, &records[k], &options, dir, false, cmd.settings.seed)
+    })
+}
+
+fn run_batch(cmd: &BatchCmd, quiet: bool) -> Result<()> {
+    let models = load_models(&cmd.settings)?;
+    let (rows, warnings) = read_batch_csv(&cmd.csv)?;
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    let names = unique_names(&rows.iter().map(|r| r.complex_name.clone()).collect::<Vec<_>>());
+    let pocket = pocket(&cmd.settings)?;
+    let options = dock_options(&cmd.settings, &pocket);
+    let base = cmd.csv.parent().unwrap_or(Path::new("."));
+    let mut targets: std::collections::HashMap<String, std::result::Result<std::rc::Rc<Target>, String>> = Default::default();
+    run_items(&cmd.out, cmd.shard.as_deref(), &names, quiet, |k, dir| {
+        let row = &rows[k];
+        let protein_path = resolve(base, &row.protein_path);
+        let target = targets
+            .entry(row.protein_path.clone())
+            .or_insert_with(|| {
+                read_protein(&protein_path)
+                    .and_then(|p| Target::new(&p, &pocket, &options))
+                    .map(std::rc::Rc::new)
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
+            .map_err(|e| disco_dock::Error::invalid(row.complex_name.clone(), e))?;
+        let ligand_arg = {
+            let p = resolve(base, &row.ligand_description);
+            if p.exists() { p.display().to_string() } else { row.ligand_description.clone() }
+        };
+        let text = read_ligand_argument(&ligand_arg)?.into_iter().next().ok_or_else(|| {
+            disco_dock::Error::invalid(row.complex_name.clone(), "no ligand in ligand_description")
+        })?;
+        let text = LigandText { name: row.complex_name.clone(), ..text };
+        dock_one(&models, &target, &text, &options, dir, false, cmd.settings.seed)
+    })
+}
+
+fn resolve(base: &Path, p: &str) -> PathBuf {
+    let path = PathBuf::from(p);
+    if path.is_absolute() || path.exists() {
+        path
+    } else {
+        base.join(path)
+    }
+}
+
+fn run_benchmark_cmd(cmd: &BenchCmd, quiet: bool) -> Result<()> {
+    let models = load_models(&cmd.settings)?;
+    let mut ids = read_split(&cmd.split)?;
+    if let Some(n) = cmd.limit {
+        ids.truncate(n);
+    }
+    let pocket: BenchPocket = cmd.pocket.parse()?;
+    let ranking = match cmd.ranking.as_str() {
+        "confidence" => disco_dock::dock::Ranking::Confidence,
+        "energy" => disco_dock::dock::Ranking::Energy,
+        "combined" => disco_dock::dock::Ranking::ConfidenceThenEnergy,
+        other => bail!("--ranking {other}: use confidence, energy or combined"),
+    };
+    let options = BenchOptions {
+        pocket,
+        samples: cmd.settings.samples,
+        steps: cmd.settings.steps,
+        seed: cmd.settings.seed,
+        dock: DockOptions { refine: !cmd.settings.no_refine, ranking, ..Default::default() },
+    };
+    let bar = progress(quiet, ids.len() as u64, "benchmark");
+    let cache = PrepareCache::new(PrepareCache::default_dir());
+    let rows = run_benchmark(&models, &cmd.data, &ids, &cache, &options, &cmd.out, &bar)?;
+    bar.finish_and_clear();
+    println!("{}", summary_lines(&summarise(&rows)));
+    Ok(())
+}
+
+fn run_prepare(cmd: &PrepareCmd, quiet: bool) -> Result<()> {
+    if cmd.threads > 0 {
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(cmd.threads).build_global();
+    }
+    let ids = read_split(&cmd.split)?;
+    let cache = PrepareCache::new(cmd.cache.clone().unwrap_or_else(PrepareCache::default_dir));
+    let bar = progress(quiet, ids.len() as u64, "preparing");
+    let start = Instant::now();
+    let out = prepare_split(&cmd.data, &ids, &cache, &ConformerOptions::default(), Some(&bar));
+    bar.finish_and_clear();
+    for (id, e) in &out.failures {
+        println!("{id}: {e}");
+    }
+    println!("prepared {} failed {} in {:.1} s", out.complexes.len(), out.failures.len(), start.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn load_split(data: &TrainData, split: &Path, limit: Option<usize>, quiet: bool) -> Result<Vec<train::data::TrainingComplex>> {
+    let mut ids = read_split(split)?;
+    if let Some(n) = limit {
+        ids.truncate(n);
+    }
+    let cache = PrepareCache::new(PrepareCache::default_dir());
+    let bar = progress(quiet, ids.len() as u64, "preparing");
+    let out = prepare_split(&data.data, &ids, &cache, &ConformerOptions::default(), Some(&bar));
+    bar.finish_and_clear();
+    if !out.failures.is_empty() {
+        eprintln!("{} complexes of {} failed to prepare", out.failures.len(), split.display());
+    }
+    Ok(train::data::training_complexes(&out.complexes, 2.0, data.seed))
+}
+
+fn logger(run: &Path, quiet: bool) -> Result<impl FnMut(&str)> {
+    std::fs::create_dir_all(run)?;
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(run.join("train.log"))?;
+    Ok(move |line: &str| {
+        use std::io::Write;
+        let _ = writeln!(file, "{line}");
+        if !quiet {
+            eprintln!("{line}");
+        }
+    })
+}
+
+fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
+    match cmd {
+        TrainCmd::Score { data, latents, hidden, layers, batch_size, lr } => {
+            let dev = device(&data.device, data.threads)?;
+            let train_set = load_split(data, &data.train_split, data.limit, quiet)?;
+            let val_set = load_split(data, &data.val_split, None, quiet)?;
+            let mut cfg = train::score::ScoreTrainConfig { batch_size: *batch_size, lr: *lr, max_minutes: data.minutes, seed: data.seed, ..Default::default() };
+            cfg.model.core.flags = *latents;
+            cfg.model.core.hidden = *hidden;
+            cfg.model.core.layers = *layers;
+            cfg.encoder.latents = *latents;
+            let mut log = logger(&data.run, quiet)?;
+            log(&format!("train score: {} train / {} val complexes, latents {latents}, device {dev:?}", train_set.len(), val_set.len()));
+            let state = train::score::train_score(&train_set, &val_set, &cfg, &data.run, dev, &mut log)?;
+            log(&format!("done: {} epochs, {} steps, best val success {:?}", state.epoch, state.step, state.best_metric));
+        }
+        TrainCmd::Prior { data } => {
+            let dev = device(&data.device, data.threads)?;
+            let (_, best) = train::run_dirs(&data.run);
+            let enc_cfg: disco_dock::model::EncoderConfig = disco_dock::model::store::load_config(&best, "encoder")?;
+            let mut vs = tch::nn::VarStore::new(dev);
+            let encoder = disco_dock::model::LatentEncoder::new(&vs.root(), &enc_cfg);
+            disco_dock::model::store::load_weights(&best, "encoder", &mut vs)?;
+            let train_set = load_split(data, &data.train_split, data.limit, quiet)?;
+            let val_set = load_split(data, &data.val_split, None, quiet)?;
+            let mut cfg = train::prior::PriorTrainConfig { max_minutes: data.minutes, seed: data.seed, ..Default::default() };
+            cfg.model.latents = enc_cfg.latents;
+            let mut log = logger(&data.run, quiet)?;
+            train::prior::train_prior(&encoder, &train_set, &val_set, &cfg, &data.run, dev, &mut log)?;
+        }
+        TrainCmd::Confidence { data, complexes, samples, refine } => {
+            let dev = device(&data.device, data.threads)?;
+            let (_, best) = train::run_dirs(&data.run);
+            let models = Models::load(&best, dev)?;
+            let train_set = load_split(data, &data.train_split, Some(data.limit.unwrap_or(*complexes)), quiet)?;
+            let val_set = load_split(data, &data.val_split, None, quiet)?;
+            let cfg = train::confidence::ConfidenceTrainConfig { samples_per_complex: *samples, max_minutes: data.minutes, seed: data.seed, ..Default::default() };
+            let mut log = logger(&data.run, quiet)?;
+            let post = move |c: &train::data::TrainingComplex, poses: Vec<Vec<Vec3>>| -> Vec<Vec<Vec3>> {
+                if *refine { disco_dock::physics::refine_in_pocket(&c.graph.ligand, &c.graph.torsions, &c.pocket, &c.pocket_center, poses) } else { poses }
+            };
+            let start = Instant::now();
+            let train_poses = train::confidence::labelled_poses(&models, &train_set, cfg.samples_per_complex, cfg.steps, data.seed, &post, &mut log)?;
+            let val_poses = train::confidence::labelled_poses(&models, &val_set, cfg.samples_per_complex, cfg.steps, data.seed + 7, &post, &mut log)?;
+            let pos = train_poses.iter().filter(|p| p.rmsd < 2.0).count();
+            log(&format!("sampled {} train poses ({pos} < 2 Å), {} val poses in {:.0} s", train_poses.len(), val_poses.len(), start.elapsed().as_secs_f64()));
+            train::confidence::train_confidence(&train_set, &train_poses, &val_set, &val_poses, &cfg, &data.run, dev, &mut log)?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> Result<()> {
+    match &cli.command {
+        Command::Dock(c) => run_dock(c, cli.quiet),
+        Command::Screen(c) => run_screen(c, cli.quiet),
+        Command::Batch(c) => run_batch(c, cli.quiet),
+        Command::Benchmark(c) => run_benchmark_cmd(c, cli.quiet),
+        Command::Prepare(c) => run_prepare(c, cli.quiet),
+        Command::Train(c) => run_train(c, cli.quiet),
+    }
+}
+
+/// Inserts `dock` when the first argument is a docking flag (`disco-dock --protein P --ligand L`).
+pub fn with_default_subcommand(args: Vec<String>) -> Vec<String> {
+    let first = args.get(1).map(String::as_str).unwrap_or("");
+    let docking_flag = first.starts_with('-') && !matches!(first, "-h" | "--help" | "-V" | "--version" | "-v" | "-vv" | "--quiet");
+    if docking_flag {
+        let mut out = vec![args[0].clone(), "dock".to_string()];
+        out.extend(args[1..].iter().cloned());
+        out
+    } else {
+        args
+    }
+}

@@ -1,0 +1,244 @@
+//! Docking: one ligand against a receptor (pocket box or blind), with pose sampling, physics
+//! refinement, validity checks, confidence, ranking and output files; plus screening and CSV batches.
+
+pub mod models;
+pub mod output;
+pub mod sampling;
+pub mod screen;
+
+use crate::chem::conformer::PreparedLigand;
+use crate::chem::{centroid, Protein, Vec3};
+use crate::diffusion::sampler::SamplerConfig;
+use crate::error::{Error, Result};
+use crate::graph::{crop, pocket_residues};
+use crate::model::ComplexGraph;
+use crate::physics::{check_pose, refine, PocketBox, PoseChecks, RefineOptions, VinaLigand, VinaScorer};
+use models::Models;
+use rayon::prelude::*;
+use sampling::{confidence_logits, sample_poses, SamplingOptions};
+use serde::Serialize;
+use std::time::Instant;
+
+/// Largest protein (amino-acid residues) accepted for blind docking.
+pub const MAX_RESIDUES: usize = 6000;
+
+/// Where to dock.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Pocket {
+    /// A box (centre and edge lengths, Å), as Vina's --center/--size or gnina's --autobox_ligand.
+    Box {
+        /// Box centre.
+        center: Vec3,
+        /// Edge lengths.
+        size: Vec3,
+    },
+    /// The whole protein (blind docking).
+    Blind,
+}
+
+impl Pocket {
+    /// A box around a reference ligand's atoms grown by `padding` Å on each side (gnina's autobox).
+    pub fn around_ligand(coords: &[Vec3], padding: f64) -> Pocket {
+        let b = PocketBox::around(coords, padding);
+        Pocket::Box { center: b.centre, size: b.size }
+    }
+}
+
+/// How pose scores are combined into the final ranking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Ranking {
+    /// By the confidence model alone.
+    Confidence,
+    /// By the Vina-like energy alone.
+    Energy,
+    /// By confidence, PB-invalid poses last, ties broken by energy.
+    ConfidenceThenEnergy,
+}
+
+/// Docking settings.
+#[derive(Clone, Debug)]
+pub struct DockOptions {
+    /// Sampling settings (samples, steps, seed, temperatures).
+    pub sampling: SamplingOptions,
+    /// Refine poses with the Vina-like scoring function.
+    pub refine: bool,
+    /// Ranking rule.
+    pub ranking: Ranking,
+    /// Radius of the residue crop around the pocket centre, beyond the box (Å).
+    pub crop_margin: f64,
+}
+
+impl Default for DockOptions {
+    fn default() -> Self {
+        DockOptions { sampling: SamplingOptions::default(), refine: true, ranking: Ranking::ConfidenceThenEnergy, crop_margin: 12.0 }
+    }
+}
+
+/// One docked pose with everything known about it.
+#[derive(Clone, Debug, Serialize)]
+pub struct DockedPose {
+    /// Rank, 1 = best.
+    pub rank: usize,
+    /// Ligand heavy-atom coordinates.
+    #[serde(skip)]
+    pub coords: Vec<Vec3>,
+    /// Confidence: probability that the pose is within 2 Å of the true pose (when a confidence model is loaded).
+    pub confidence: Option<f64>,
+    /// Vina-like affinity (kcal/mol), lower is better.
+    pub affinity: Option<f64>,
+    /// Vina-like inter + intra energy that refinement minimised (kcal/mol).
+    pub energy: Option<f64>,
+    /// Latents (node indices: ligand atoms first, then residues) the pose was sampled with.
+    pub latents: Option<Vec<usize>>,
+    /// PoseBusters-style validity checks.
+    pub checks: Option<PoseChecks>,
+}
+
+/// The result of docking one ligand.
+#[derive(Clone, Debug, Serialize)]
+pub struct DockResult {
+    /// Ligand name.
+    pub name: String,
+    /// Poses, best first.
+    pub poses: Vec<DockedPose>,
+    /// Centre the ligand was docked around.
+    pub center: [f64; 3],
+    /// Residues in the graph the networks saw.
+    pub residues: usize,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+/// The receptor prepared once for many ligands: the residue crop and the scoring grids.
+pub struct Target {
+    /// The (possibly cropped) protein the networks see.
+    pub protein: Protein,
+    /// The full protein (for the complex PDB and clash checks).
+    pub full: Protein,
+    /// Docking centre.
+    pub center: Vec3,
+    /// Scoring function over the pocket (or over the whole protein for blind docking).
+    pub scorer: Option<VinaScorer>,
+}
+
+impl Target {
+    /// Prepares a receptor for `pocket`: crops residues near the box, builds the scoring box.
+    pub fn new(protein: &Protein, pocket: &Pocket, options: &DockOptions) -> Result<Target> {
+        let (center, cropped, pbox) = match pocket {
+            Pocket::Box { center, size } => {
+                let radius = size.max() / 2.0 + options.crop_margin;
+                let residues = pocket_residues(protein, center, radius)?;
+                (*center, crop(protein, &residues), PocketBox { centre: *center, size: *size + Vec3::repeat(8.0) })
+            }
+            Pocket::Blind => {
+                let ca: Vec<Vec3> = protein.residues.iter().filter_map(|r| r.ca).collect();
+                if ca.len() > MAX_RESIDUES {
+                    return Err(Error::invalid(
+                        protein.name.clone(),
+                        format!("{} residues: too large for blind docking (limit {MAX_RESIDUES}); give a pocket box", ca.len()),
+                    ));
+                }
+                let (lo, hi) = ca.iter().fold((Vec3::repeat(f64::MAX), Vec3::repeat(f64::MIN)), |(lo, hi), p| {
+                    (lo.inf(p), hi.sup(p))
+                });
+                let pbox = PocketBox { centre: (lo + hi) / 2.0, size: hi - lo + Vec3::repeat(10.0) };
+                (centroid(&ca), protein.clone(), pbox)
+            }
+        };
+        let scorer = if options.refine { VinaScorer::new(protein, &pbox, grid_spacing(&pbox)).ok() } else { None };
+        Ok(Target { protein: cropped, full: protein.clone(), center, scorer })
+    }
+}
+
+/// Grid spacing: Vina's 0.375 Å for pockets, coarser for big (blind) boxes to bound memory.
+fn grid_spacing(b: &PocketBox) -> f64 {
+    let volume = b.size.x * b.size.y * b.size.z;
+    let points = volume / 0.375f64.powi(3);
+    if points < 2.0e6 {
+        0.375
+    } else {
+        (volume / 2.0e6).cbrt()
+    }
+}
+
+/// Docks one prepared ligand into a prepared target.
+pub fn dock(models: &Models, target: &Target, ligand: &PreparedLigand, options: &DockOptions) -> Result<DockResult> {
+    let start = Instant::now();
+    let graph = ComplexGraph::new(&ligand.ligand, &target.protein, ligand.torsions.clone());
+    if graph.n_residues() == 0 {
+        return Err(Error::invalid(ligand.ligand.name.clone(), "the pocket holds no amino-acid residues"));
+    }
+    let sampled = sample_poses(models, &graph, &ligand.ligand.coords, &target.center, &options.sampling)?;
+    let vina = VinaLigand::new(&ligand.ligand, ligand.torsions.len());
+    let finished: Vec<(Vec<Vec3>, Option<(f64, f64)>)> = sampled
+        .poses
+        .into_par_iter()
+        .map(|pose| finish_pose(target, &vina, ligand, pose, options.refine))
+        .collect();
+    let coords: Vec<Vec<Vec3>> = finished.iter().map(|(c, _)| c.clone()).collect();
+    let confidence = confidence_logits(models, &graph, &coords);
+    let mut poses: Vec<DockedPose> = finished
+        .into_iter()
+        .enumerate()
+        .map(|(i, (coords, energy))| {
+            let checks = check_pose(&ligand.ligand, &coords, &ligand.ligand.coords, &target.full).ok();
+            DockedPose {
+                rank: 0,
+                confidence: confidence.as_ref().map(|c| 1.0 / (1.0 + (-c[i]).exp())),
+                affinity: energy.map(|e| e.0),
+                energy: energy.map(|e| e.1),
+                latents: sampled.latents.as_ref().map(|l| l[i].clone()),
+                checks,
+                coords,
+            }
+        })
+        .collect();
+    rank_poses(&mut poses, options.ranking);
+    Ok(DockResult {
+        name: ligand.ligand.name.clone(),
+        poses,
+        center: [target.center.x, target.center.y, target.center.z],
+        residues: graph.n_residues(),
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// Refines a pose (when asked and possible) and scores it: (coords, Some((affinity, energy))).
+fn finish_pose(target: &Target, vina: &VinaLigand, ligand: &PreparedLigand, pose: Vec<Vec3>, refine_pose: bool) -> (Vec<Vec3>, Option<(f64, f64)>) {
+    let Some(scorer) = &target.scorer else { return (pose, None) };
+    if refine_pose {
+        if let Ok(r) = refine(scorer, vina, &ligand.torsions, &pose, &RefineOptions::default()) {
+            return (r.coords, Some((r.energy.total, r.energy.objective())));
+        }
+    }
+    let energy = scorer.score(vina, &pose).ok().map(|e| (e.total, e.objective()));
+    (pose, energy)
+}
+
+/// Sorts poses by the ranking rule and numbers them from 1.
+pub fn rank_poses(poses: &mut [DockedPose], ranking: Ranking) {
+    let key = |p: &DockedPose| -> (i32, f64, f64) {
+        let energy = p.energy.unwrap_or(f64::MAX);
+        let conf = -p.confidence.unwrap_or(0.0);
+        let invalid = p.checks.as_ref().map_or(0, |c| !c.pb_valid as i32);
+        match ranking {
+            Ranking::Confidence => (0, conf, energy),
+            Ranking::Energy => (0, energy, conf),
+            Ranking::ConfidenceThenEnergy if p.confidence.is_some() => (invalid, conf, energy),
+            Ranking::ConfidenceThenEnergy => (invalid, energy, 0.0),
+        }
+    };
+    poses.sort_by(|a, b| key(a).partial_cmp(&key(b)).unwrap_or(std::cmp::Ordering::Equal));
+    for (i, p) in poses.iter_mut().enumerate() {
+        p.rank = i + 1;
+    }
+}
+
+/// Default sampler settings for docking with `samples` poses and `steps` steps from `seed`.
+pub fn sampling_options(samples: usize, steps: usize, seed: u64, pocket: &Pocket) -> SamplingOptions {
+    let initial_sigma = match pocket {
+        Pocket::Box { size, .. } => (size.max() / 4.0).clamp(2.0, 19.0),
+        Pocket::Blind => 19.0,
+    };
+    SamplingOptions { samples, sampler: SamplerConfig { steps, seed, ..Default::default() }, latent_temperature: 1.5, initial_sigma }
+}

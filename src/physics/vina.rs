@@ -1,0 +1,617 @@
+//! An empirical scoring function in the style of AutoDock Vina (Trott & Olson, J. Comput. Chem.
+//! 2010).
+//!
+//! Heavy atoms get X-Score types ([`XsType`]); every ligand-protein pair closer than 8 Å
+//! contributes five terms of the surface distance `d = r - R_i - R_j` (Vina radii):
+//! two attractive Gaussians, a quadratic repulsion, a hydrophobic and a hydrogen-bond ramp, with
+//! Vina's weights. Ligand pairs more than three bonds apart give the intramolecular energy with the
+//! same terms. The affinity is `inter / (1 + 0.0585 N_rot)` kcal/mol, as Vina reports it.
+//!
+//! [`VinaScorer`] precomputes one grid per ligand atom type over a pocket box (built lazily the
+//! first time a type is seen, 0.375 Å spacing by default) and interpolates trilinearly, so a pose
+//! costs a few microseconds per atom. Atoms outside the box feel a quadratic wall pulling them
+//! back. The `*_exact` methods sum over protein atoms directly and serve to check the grids.
+
+use std::collections::VecDeque;
+use std::sync::OnceLock;
+
+use serde::Serialize;
+
+use super::grid::{lattice_range, Grid};
+use crate::graph::CellList;
+use super::typing::{ligand_types, protein_types, XsType};
+use crate::chem::{Ligand, Protein, Vec3};
+use crate::error::{Error, Result};
+
+/// Weight of the first Gaussian attraction term.
+const W_GAUSS1: f64 = -0.035579;
+/// Weight of the second Gaussian attraction term.
+const W_GAUSS2: f64 = -0.005156;
+/// Weight of the repulsion term.
+const W_REPULSION: f64 = 0.840245;
+/// Weight of the hydrophobic term.
+const W_HYDROPHOBIC: f64 = -0.035069;
+/// Weight of the hydrogen-bond term.
+const W_HBOND: f64 = -0.587439;
+/// Weight of the rotatable-bond penalty in the affinity denominator.
+const W_ROT: f64 = 0.05846;
+/// Interaction cutoff on the atom-atom distance, in Å.
+pub const CUTOFF: f64 = 8.0;
+/// Stiffness of the wall outside the grid box, kcal/mol/Å².
+const BOX_WALL: f64 = 10.0;
+/// Table resolution for grid building: samples per Å² of squared distance.
+const TABLE_SAMPLES_PER_A2: f64 = 32.0;
+/// Most grid points per type map (about 64 MB of f32).
+const MAX_GRID_POINTS: usize = 1 << 24;
+
+/// Pair energy of atom types `a`, `b` at distance `r`, and its derivative with respect to `r`.
+pub fn pair_energy(a: XsType, b: XsType, r: f64) -> (f64, f64) {
+    let d = r - a.radius() - b.radius();
+    let g1 = (-(d / 0.5).powi(2)).exp();
+    let g2 = (-((d - 3.0) / 2.0).powi(2)).exp();
+    let mut e = W_GAUSS1 * g1 + W_GAUSS2 * g2;
+    let mut de = W_GAUSS1 * g1 * (-8.0 * d) + W_GAUSS2 * g2 * (-(d - 3.0) / 2.0);
+    if d < 0.0 {
+        e += W_REPULSION * d * d;
+        de += W_REPULSION * 2.0 * d;
+    }
+    if a.is_hydrophobic() && b.is_hydrophobic() {
+        let (v, dv) = ramp(d, 0.5, 1.5);
+        e += W_HYDROPHOBIC * v;
+        de += W_HYDROPHOBIC * dv;
+    }
+    if a.hbond_pair(b) {
+        let (v, dv) = ramp(d, -0.7, 0.0);
+        e += W_HBOND * v;
+        de += W_HBOND * dv;
+    }
+    (e, de)
+}
+
+/// 1 below `good`, 0 above `bad`, linear in between; with its derivative.
+fn ramp(d: f64, good: f64, bad: f64) -> (f64, f64) {
+    if d <= good {
+        (1.0, 0.0)
+    } else if d >= bad {
+        (0.0, 0.0)
+    } else {
+        ((bad - d) / (bad - good), -1.0 / (bad - good))
+    }
+}
+
+/// Energies of one pose, in kcal/mol.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Energy {
+    /// Ligand-protein energy (including the box wall when an atom leaves the grid).
+    pub inter: f64,
+    /// Ligand internal energy (pairs more than three bonds apart).
+    pub intra: f64,
+    /// Predicted affinity: `inter / (1 + 0.0585 N_rot)`, the number Vina reports.
+    pub total: f64,
+}
+
+impl Energy {
+    /// What pose optimisation minimises: `inter + intra`.
+    pub fn objective(&self) -> f64 {
+        self.inter + self.intra
+    }
+}
+
+/// A ligand prepared for scoring: atom types, intramolecular pairs and rotatable-bond count.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VinaLigand {
+    /// XS type of each heavy atom.
+    pub types: Vec<XsType>,
+    /// Atom pairs more than three bonds apart.
+    pairs: Vec<(usize, usize)>,
+    /// Number of rotatable bonds (N_rot).
+    num_torsions: usize,
+}
+
+impl VinaLigand {
+    /// Types the ligand's atoms and lists its intramolecular pairs; `num_torsions` is N_rot.
+    pub fn new(ligand: &Ligand, num_torsions: usize) -> Self {
+        let bonds: Vec<(usize, usize)> = ligand.bonds.iter().map(|b| (b.begin, b.end)).collect();
+        Self::from_types(ligand_types(ligand), &bonds, num_torsions)
+    }
+
+    /// Builds from explicit types and heavy-atom bonds (for atoms typed elsewhere, e.g. PDBQT).
+    pub fn from_types(types: Vec<XsType>, bonds: &[(usize, usize)], num_torsions: usize) -> Self {
+        let pairs = distant_pairs(types.len(), bonds, 3);
+        VinaLigand { types, pairs, num_torsions }
+    }
+
+    /// Number of atoms.
+    pub fn len(&self) -> usize {
+        self.types.len()
+    }
+
+    /// True for a ligand without atoms.
+    pub fn is_empty(&self) -> bool {
+        self.types.is_empty()
+    }
+
+    /// Number of rotatable bonds used in the affinity.
+    pub fn num_torsions(&self) -> usize {
+        self.num_torsions
+    }
+
+    fn affinity(&self, inter: f64) -> f64 {
+        inter / (1.0 + W_ROT * self.num_torsions as f64)
+    }
+
+    /// Intramolecular energy and, when `grad` is given, its gradient added into it.
+    fn intra(&self, coords: &[Vec3], mut grad: Option<&mut [Vec3]>) -> f64 {
+        let mut total = 0.0;
+        for &(i, j) in &self.pairs {
+            let delta = coords[i] - coords[j];
+            let r = delta.norm();
+            if !(1e-9..CUTOFF).contains(&r) {
+                continue;
+            }
+            let (e, de) = pair_energy(self.types[i], self.types[j], r);
+            total += e;
+            if let Some(g) = grad.as_deref_mut() {
+                let f = delta * (de / r);
+                g[i] += f;
+                g[j] -= f;
+            }
+        }
+        total
+    }
+
+    fn check_len(&self, coords: &[Vec3]) -> Result<()> {
+        if coords.len() == self.len() {
+            return Ok(());
+        }
+        Err(Error::invalid("scoring", format!("{} coordinates for a ligand of {} atoms", coords.len(), self.len())))
+    }
+}
+
+/// Pairs `(i, j)`, `i < j`, whose bond-graph distance exceeds `max_bonds` (or that are not
+/// connected at all).
+fn distant_pairs(n: usize, bonds: &[(usize, usize)], max_bonds: usize) -> Vec<(usize, usize)> {
+    let mut adj = vec![Vec::new(); n];
+    for &(a, b) in bonds.iter().filter(|(a, b)| *a < n && *b < n) {
+        adj[a].push(b);
+        adj[b].push(a);
+    }
+    let mut pairs = Vec::new();
+    for i in 0..n {
+        let near = within_bonds(&adj, i, max_bonds);
+        pairs.extend((i + 1..n).filter(|j| !near[*j]).map(|j| (i, j)));
+    }
+    pairs
+}
+
+/// Flags of the atoms at most `max_bonds` bonds from `start` (breadth-first search).
+fn within_bonds(adj: &[Vec<usize>], start: usize, max_bonds: usize) -> Vec<bool> {
+    let mut depth = vec![usize::MAX; adj.len()];
+    depth[start] = 0;
+    let mut queue = VecDeque::from([start]);
+    while let Some(a) = queue.pop_front() {
+        if depth[a] == max_bonds {
+            continue;
+        }
+        for &b in &adj[a] {
+            if depth[b] == usize::MAX {
+                depth[b] = depth[a] + 1;
+                queue.push_back(b);
+            }
+        }
+    }
+    depth.iter().map(|&d| d != usize::MAX).collect()
+}
+
+/// An axis-aligned search box: centre and edge lengths in Å.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct PocketBox {
+    /// Centre of the box.
+    pub centre: Vec3,
+    /// Edge lengths along x, y, z.
+    pub size: Vec3,
+}
+
+impl PocketBox {
+    /// A cube of edge `2 * radius` around `centre`.
+    pub fn from_centre_radius(centre: Vec3, radius: f64) -> Self {
+        PocketBox { centre, size: Vec3::repeat(2.0 * radius) }
+    }
+
+    /// The bounding box of `coords` grown by `padding` Å on every side (like `--autobox_add`).
+    pub fn around(coords: &[Vec3], padding: f64) -> Self {
+        let (lo, hi) = super::grid::bounding_box(coords);
+        PocketBox { centre: (lo + hi) / 2.0, size: hi - lo + Vec3::repeat(2.0 * padding) }
+    }
+
+    /// Lowest corner.
+    pub fn min(&self) -> Vec3 {
+        self.centre - self.size / 2.0
+    }
+
+    /// Highest corner.
+    pub fn max(&self) -> Vec3 {
+        self.centre + self.size / 2.0
+    }
+}
+
+/// The Vina-like scoring function for one protein and pocket box, with lazily built type grids.
+pub struct VinaScorer {
+    /// Protein atoms within the cutoff of the box, sorted by x.
+    atoms: Vec<Vec3>,
+    /// Their XS types.
+    types: Vec<XsType>,
+    /// Cell list over `atoms`.
+    cells: CellList,
+    /// Grid lattice origin, spacing and point counts.
+    origin: Vec3,
+    spacing: f64,
+    dims: [usize; 3],
+    /// One grid per ligand atom type, built on first use.
+    grids: Vec<OnceLock<Grid>>,
+}
+
+impl VinaScorer {
+    /// Default grid spacing (Vina's), in Å.
+    pub const DEFAULT_SPACING: f64 = 0.375;
+
+    /// Prepares scoring of poses inside `pocket` against `protein` with grids of `spacing` Å.
+    pub fn new(protein: &Protein, pocket: &PocketBox, spacing: f64) -> Result<Self> {
+        let valid = pocket.size.iter().chain(pocket.centre.iter()).all(|v| v.is_finite())
+            && pocket.size.min() > 0.0
+            && spacing.is_finite()
+            && spacing > 0.0;
+        if !valid {
+            return Err(Error::invalid("pocket box", format!("unusable box {pocket:?} / spacing {spacing}")));
+        }
+        let dims = [0, 1, 2].map(|a| (pocket.size[a] / spacing).ceil() as usize + 1);
+        if dims.iter().product::<usize>() > MAX_GRID_POINTS {
+            return Err(Error::invalid("pocket box", format!("box {:?} too large for {spacing} Å grids", pocket.size)));
+        }
+        let (lo, hi) = (pocket.min() - Vec3::repeat(CUTOFF), pocket.max() + Vec3::repeat(CUTOFF));
+        let all_types = protein_types(protein);
+        let (atoms, types): (Vec<Vec3>, Vec<XsType>) = protein
+            .atoms
+            .iter()
+            .zip(all_types)
+            .filter(|(a, _)| (0..3).all(|k| a.coord[k] >= lo[k] && a.coord[k] <= hi[k]))
+            .map(|(a, t)| (a.coord, t))
+            .unzip();
+        let mut order: Vec<usize> = (0..atoms.len()).collect();
+        order.sort_by(|&a, &b| atoms[a].x.total_cmp(&atoms[b].x));
+        let (atoms, types): (Vec<Vec3>, Vec<XsType>) = order.iter().map(|&k| (atoms[k], types[k])).unzip();
+        let cells = CellList::new(&atoms, CUTOFF / 2.0);
+        let grids = (0..XsType::COUNT).map(|_| OnceLock::new()).collect();
+        Ok(VinaScorer { atoms, types, cells, origin: pocket.min(), spacing, dims, grids })
+    }
+
+    /// Number of protein atoms near enough to the box to matter.
+    pub fn num_protein_atoms(&self) -> usize {
+        self.atoms.len()
+    }
+
+    /// Builds the grids of all the given types now, in one sweep, instead of on first use.
+    pub fn prepare(&self, types: &[XsType]) {
+        let mut missing: Vec<XsType> = types.iter().copied().filter(|t| self.grids[t.index()].get().is_none()).collect();
+        missing.sort_by_key(|t| t.index());
+        missing.dedup();
+        for (t, grid) in missing.iter().zip(self.build_grids(&missing)) {
+            // Another thread may have built it meanwhile: both are identical.
+            let _ = self.grids[t.index()].set(grid);
+        }
+    }
+
+    fn grid(&self, t: XsType) -> &Grid {
+        self.grids[t.index()].get_or_init(|| self.build_grids(&[t]).swap_remove(0))
+    }
+
+    /// Tabulates the pair energy of ligand type `t` with every protein type over r² in [0, 64].
+    fn pair_tables(t: XsType) -> Vec<Vec<f64>> {
+        let n = (CUTOFF * CUTOFF * TABLE_SAMPLES_PER_A2) as usize + 2;
+        XsType::ALL
+            .iter()
+            .map(|&s| (0..n).map(|i| pair_energy(t, s, (i as f64 / TABLE_SAMPLES_PER_A2).sqrt()).0).collect())
+            .collect()
+    }
+
+    /// Builds the grids of `types` together, in parallel over x slabs.
+    fn build_grids(&self, types: &[XsType]) -> Vec<Grid> {
+        use rayon::prelude::*;
+        let tables: Vec<Vec<Vec<f64>>> = types.iter().map(|&t| Self::pair_tables(t)).collect();
+        let slabs: Vec<Vec<f64>> = (0..self.dims[0]).into_par_iter().map(|i| self.slab(i, &tables)).collect();
+        let slab_len = self.dims[1] * self.dims[2];
+        (0..types.len())
+            .map(|t| {
+                let values = slabs.iter().flat_map(|s| s[t * slab_len..(t + 1) * slab_len].iter().map(|&v| v as f32)).collect();
+                Grid::from_values(self.origin, self.spacing, self.dims, values).expect("grid dimensions validated in VinaScorer::new")
+            })
+            .collect()
+    }
+
+    /// Grid values of slab `i` (fixed x) for each table set, laid out [type][y][z]: every protein
+    /// atom within the cutoff of the slab adds its tabulated energy to exactly the lattice points
+    /// within the cutoff of it.
+    fn slab(&self, i: usize, tables: &[Vec<Vec<f64>>]) -> Vec<f64> {
+        let [_, ny, nz] = self.dims;
+        let h = self.spacing;
+        let x = self.origin.x + i as f64 * h;
+        let mut out = vec![0.0; tables.len() * ny * nz];
+        let first = self.atoms.partition_point(|a| a.x < x - CUTOFF);
+        let last = self.atoms.partition_point(|a| a.x < x + CUTOFF);
+        let cutoff2 = CUTOFF * CUTOFF;
+        for (atom, kind) in self.atoms[first..last].iter().zip(&self.types[first..last]) {
+            let dx2 = (atom.x - x).powi(2);
+            for j in lattice_range(atom.y, (cutoff2 - dx2).max(0.0).sqrt(), self.origin.y, h, ny) {
+                let dy2 = (self.origin.y + j as f64 * h - atom.y).powi(2);
+                for k in lattice_range(atom.z, (cutoff2 - dx2 - dy2).max(0.0).sqrt(), self.origin.z, h, nz) {
+                    let r2 = dx2 + dy2 + (self.origin.z + k as f64 * h - atom.z).powi(2);
+                    if r2 >= cutoff2 {
+                        continue;
+                    }
+                    let s = r2 * TABLE_SAMPLES_PER_A2;
+                    let (lo, frac) = (s as usize, s.fract());
+                    for (t, table) in tables.iter().enumerate() {
+                        let row = &table[kind.index()];
+                        out[(t * ny + j) * nz + k] += row[lo] + frac * (row[lo + 1] - row[lo]);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Grid energy of one atom of type `t` at `p` with its gradient, plus the wall outside the box.
+    fn atom_energy(&self, t: XsType, p: &Vec3) -> (f64, Vec3) {
+        let grid = self.grid(t);
+        let (value, grad) = grid.interpolate(p);
+        let outside = p - grid.clamp(p);
+        (value + BOX_WALL * outside.norm_squared(), grad + 2.0 * BOX_WALL * outside)
+    }
+
+    /// Exact energy of one atom of type `t` at `p` (sum over protein atoms) with its gradient.
+    fn atom_energy_exact(&self, t: XsType, p: &Vec3) -> (f64, Vec3) {
+        let mut e = 0.0;
+        let mut g = Vec3::zeros();
+        self.cells.for_each_within(p, CUTOFF, |j, _| {
+            let delta = p - self.atoms[j];
+            let r = delta.norm();
+            if r < CUTOFF && r > 1e-9 {
+                let (ej, dej) = pair_energy(t, self.types[j], r);
+                e += ej;
+                g += delta * (dej / r);
+            }
+        });
+        (e, g)
+    }
+
+    fn evaluate(
+        &self,
+        ligand: &VinaLigand,
+        coords: &[Vec3],
+        atom: impl Fn(XsType, &Vec3) -> (f64, Vec3),
+        mut grad: Option<&mut [Vec3]>,
+    ) -> Result<Energy> {
+        ligand.check_len(coords)?;
+        let mut inter = 0.0;
+        for (i, (t, p)) in ligand.types.iter().zip(coords).enumerate() {
+            let (e, g) = atom(*t, p);
+            inter += e;
+            if let Some(grad) = grad.as_deref_mut() {
+                grad[i] += g;
+            }
+        }
+        let intra = ligand.intra(coords, grad);
+        Ok(Energy { inter, intra, total: ligand.affinity(inter) })
+    }
+
+    /// Energy of a pose from the grids.
+    pub fn score(&self, ligand: &VinaLigand, coords: &[Vec3]) -> Result<Energy> {
+        self.evaluate(ligand, coords, |t, p| self.atom_energy(t, p), None)
+    }
+
+    /// Energy of a pose from the grids and the gradient of `inter + intra` per atom (kcal/mol/Å).
+    pub fn score_with_gradient(&self, ligand: &VinaLigand, coords: &[Vec3]) -> Result<(Energy, Vec<Vec3>)> {
+        let mut grad = vec![Vec3::zeros(); coords.len()];
+        let energy = self.evaluate(ligand, coords, |t, p| self.atom_energy(t, p), Some(&mut grad))?;
+        Ok((energy, grad))
+    }
+
+    /// Energy of a pose summed over protein atoms directly (no grid, no box wall).
+    pub fn score_exact(&self, ligand: &VinaLigand, coords: &[Vec3]) -> Result<Energy> {
+        self.evaluate(ligand, coords, |t, p| self.atom_energy_exact(t, p), None)
+    }
+
+    /// Exact energy and gradient of `inter + intra` per atom.
+    pub fn score_exact_with_gradient(&self, ligand: &VinaLigand, coords: &[Vec3]) -> Result<(Energy, Vec<Vec3>)> {
+        let mut grad = vec![Vec3::zeros(); coords.len()];
+        let energy = self.evaluate(ligand, coords, |t, p| self.atom_energy_exact(t, p), Some(&mut grad))?;
+        Ok((energy, grad))
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::chem::*;
+    use rand::{Rng, SeedableRng};
+
+    fn atom(element: u8, num_hs: u8, aromatic: bool) -> LigandAtom {
+        LigandAtom {
+            element,
+            formal_charge: 0,
+            aromatic,
+            hybridization: if aromatic { Hybridization::Sp2 } else { Hybridization::Sp3 },
+            degree: 0,
+            num_hs,
+            in_ring: aromatic,
+            chirality: Chirality::None,
+        }
+    }
+
+    fn bond(begin: usize, end: usize, aromatic: bool) -> LigandBond {
+        let order = if aromatic { BondOrder::Aromatic } else { BondOrder::Single };
+        LigandBond { begin, end, order, kekule_order: 1, in_ring: aromatic, conjugated: aromatic }
+    }
+
+    /// A small test ligand: phenyl ring (0-5) with a chain C6-C7-O8 (hydroxyl) and N9 on C7.
+    /// Torsions: ring-C6 (moves 7, 8, 9) and C6-C7 (moves 8, 9).
+    pub(crate) fn toy_ligand() -> (Ligand, Vec<Torsion>) {
+        let mut atoms: Vec<LigandAtom> = (0..6).map(|_| atom(6, 1, true)).collect();
+        atoms[0].num_hs = 0;
+        atoms.extend([atom(6, 2, false), atom(6, 1, false), atom(8, 1, false), atom(7, 2, false)]);
+        let mut coords: Vec<Vec3> = (0..6)
+            .map(|k| {
+                let a = k as f64 * std::f64::consts::PI / 3.0;
+                Vec3::new(1.39 * a.cos(), 1.39 * a.sin(), 0.0)
+            })
+            .collect();
+        coords.push(Vec3::new(2.9, 0.0, 0.0));
+        coords.push(Vec3::new(3.45, 1.4, 0.3));
+        coords.push(Vec3::new(4.85, 1.35, 0.5));
+        coords.push(Vec3::new(3.0, 2.1, -0.9));
+        let mut bonds: Vec<LigandBond> = (0..6).map(|k| bond(k, (k + 1) % 6, true)).collect();
+        bonds.extend([bond(0, 6, false), bond(6, 7, false), bond(7, 8, false), bond(7, 9, false)]);
+        let torsions = vec![
+            Torsion { axis: (0, 6), moving: vec![7, 8, 9] },
+            Torsion { axis: (6, 7), moving: vec![8, 9] },
+        ];
+        (Ligand { name: "toy".into(), atoms, bonds, coords }, torsions)
+    }
+
+    /// A synthetic "pocket": protein atoms on a jittered shell of radius 7 Å around the origin.
+    pub(crate) fn toy_protein() -> Protein {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let specs = [("LEU", "CD1", 6u8), ("SER", "OG", 8), ("ASP", "OD1", 8), ("LYS", "NZ", 7), ("PHE", "CZ", 6)];
+        let mut residues = Vec::new();
+        let mut atoms = Vec::new();
+        for k in 0..220 {
+            let dir = Vec3::new(rng.gen_range(-1.0..1.0), rng.gen_range(-1.0..1.0), rng.gen_range(-1.0..1.0));
+            if dir.norm() < 0.1 {
+                continue;
+            }
+            let coord = Vec3::new(1.5, 0.5, 0.0) + dir.normalize() * rng.gen_range(6.5..9.5);
+            let (res, name, element) = specs[k % specs.len()];
+            atoms.push(ProteinAtom { name: name.into(), element, coord, residue: residues.len(), hetero: false });
+            residues.push(Residue {
+                name: res.into(),
+                chain: "A".into(),
+                number: k as isize,
+                insertion: String::new(),
+                atoms: atoms.len() - 1..atoms.len(),
+                ca: None,
+                n: None,
+                c: None,
+                side_chain: None,
+            });
+        }
+        Protein { name: "toy".into(), residues, atoms }
+    }
+
+    pub(crate) fn toy_scorer() -> VinaScorer {
+        let pocket = PocketBox::from_centre_radius(Vec3::new(1.5, 0.5, 0.0), 7.0);
+        VinaScorer::new(&toy_protein(), &pocket, VinaScorer::DEFAULT_SPACING).unwrap()
+    }
+
+    #[test]
+    fn pair_energy_shape() {
+        let c = XsType::CarbonHydrophobic;
+        let (far, _) = pair_energy(c, c, 7.9);
+        let (contact, _) = pair_energy(c, c, 3.8 + 0.3);
+        let (clash, _) = pair_energy(c, c, 2.0);
+        assert!(far.abs() < 0.01 && contact < -0.05 && clash > 1.0);
+        let (hb, _) = pair_energy(XsType::OxygenAcceptor, XsType::NitrogenDonor, 2.8);
+        let (no_hb, _) = pair_energy(XsType::OxygenPolar, XsType::NitrogenPolar, 2.8);
+        assert!((no_hb - hb - 0.587439).abs() < 1e-9);
+    }
+
+    #[test]
+    fn pair_derivative_matches_finite_difference() {
+        let h = 1e-6;
+        for &(a, b) in &[(XsType::CarbonHydrophobic, XsType::Chlorine), (XsType::OxygenAcceptor, XsType::NitrogenDonor)] {
+            for r in [2.0, 2.7, 3.1, 3.9, 5.5] {
+                let (_, de) = pair_energy(a, b, r);
+                let fd = (pair_energy(a, b, r + h).0 - pair_energy(a, b, r - h).0) / (2.0 * h);
+                assert!((de - fd).abs() < 1e-5, "{a:?} {b:?} r={r}: {de} vs {fd}");
+            }
+        }
+    }
+
+    #[test]
+    fn intramolecular_pairs_skip_up_to_three_bonds() {
+        let (ligand, torsions) = toy_ligand();
+        let lig = VinaLigand::new(&ligand, torsions.len());
+        // O8 is 3 bonds from ring atom 0 (8-7-6-0) and 4 from atom 1.
+        assert!(lig.pairs.contains(&(1, 8)));
+        assert!(!lig.pairs.contains(&(0, 8)));
+        assert!(!lig.pairs.contains(&(0, 3)));
+        assert_eq!(lig.types[8], XsType::OxygenDonorAcceptor);
+        assert_eq!(lig.types[9], XsType::NitrogenDonor);
+        assert_eq!(lig.types[7], XsType::CarbonPolar);
+        assert_eq!(lig.types[2], XsType::CarbonHydrophobic);
+    }
+
+    #[test]
+    fn grid_matches_exact() {
+        let (ligand, torsions) = toy_ligand();
+        let lig = VinaLigand::new(&ligand, torsions.len());
+        let scorer = toy_scorer();
+        let grid = scorer.score(&lig, &ligand.coords).unwrap();
+        let exact = scorer.score_exact(&lig, &ligand.coords).unwrap();
+        assert!((grid.inter - exact.inter).abs() < 0.02 * exact.inter.abs().max(1.0), "{grid:?} vs {exact:?}");
+        assert_eq!(grid.intra, exact.intra);
+        assert!((exact.total - exact.inter / (1.0 + W_ROT * 2.0)).abs() < 1e-12);
+    }
+
+    fn check_gradient(f: impl Fn(&[Vec3]) -> (f64, Vec<Vec3>), coords: &[Vec3], tol: f64) {
+        let (_, grad) = f(coords);
+        let h = 1e-5;
+        for i in 0..coords.len() {
+            for a in 0..3 {
+                let mut plus = coords.to_vec();
+                let mut minus = coords.to_vec();
+                plus[i][a] += h;
+                minus[i][a] -= h;
+                let fd = (f(&plus).0 - f(&minus).0) / (2.0 * h);
+                assert!((grad[i][a] - fd).abs() < tol * (1.0 + fd.abs()), "atom {i} axis {a}: {} vs {fd}", grad[i][a]);
+            }
+        }
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        let (ligand, torsions) = toy_ligand();
+        let lig = VinaLigand::new(&ligand, torsions.len());
+        let scorer = toy_scorer();
+        // Keep points off grid planes so the piecewise-linear interpolant is differentiable there.
+        let coords: Vec<Vec3> = ligand.coords.iter().map(|p| p + Vec3::new(0.0123, 0.0456, 0.0789)).collect();
+        let grid = |c: &[Vec3]| {
+            let (e, g) = scorer.score_with_gradient(&lig, c).unwrap();
+            (e.objective(), g)
+        };
+        check_gradient(grid, &coords, 1e-3);
+        let exact = |c: &[Vec3]| {
+            let (e, g) = scorer.score_exact_with_gradient(&lig, c).unwrap();
+            (e.objective(), g)
+        };
+        check_gradient(exact, &coords, 1e-5);
+    }
+
+    #[test]
+    fn wall_pulls_back_into_box() {
+        let (ligand, torsions) = toy_ligand();
+        let lig = VinaLigand::new(&ligand, torsions.len());
+        let scorer = toy_scorer();
+        let far: Vec<Vec3> = ligand.coords.iter().map(|p| p + Vec3::new(20.0, 0.0, 0.0)).collect();
+        let (e, g) = scorer.score_with_gradient(&lig, &far).unwrap();
+        assert!(e.inter > 100.0);
+        assert!(g.iter().all(|gi| gi.x > 0.0));
+    }
+
+    #[test]
+    fn wrong_length_is_an_error() {
+        let (ligand, _) = toy_ligand();
+        let lig = VinaLigand::new(&ligand, 0);
+        assert!(toy_scorer().score(&lig, &ligand.coords[..3]).is_err());
+        assert!(VinaScorer::new(&toy_protein(), &PocketBox::from_centre_radius(Vec3::zeros(), -1.0), 0.375).is_err());
+    }
+}

@@ -1,0 +1,347 @@
+//! `train score`: the latent encoder and the score network trained end-to-end with denoising
+//! score matching (DisCo-Diff): straight-through Gumbel-softmax latents, latent dropout, EMA,
+//! AdamW, gradient clipping, cosine learning rate, validation by docking, resumable checkpoints.
+
+use crate::chem::Vec3;
+use crate::diffusion::noise::{noise_pose, NoisedPose};
+use crate::diffusion::sampler::SamplerConfig;
+use crate::diffusion::schedule::NoiseSchedule;
+use crate::dock::models::Models;
+use crate::dock::sampling::{pose_sample, sample_poses, SamplingOptions};
+use crate::error::{Error, Result};
+use crate::geometry::{automorphisms, symmetry_rmsd};
+use crate::model::store::{has_network, load_weights, save_network};
+use crate::model::{Batch, EncoderConfig, LatentEncoder, PoseSample, ScoreConfig, ScoreModel};
+use crate::train::data::TrainingComplex;
+use crate::train::{learning_rate, run_dirs, Ema, TrainState};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::time::Instant;
+use tch::nn::{self, OptimizerConfig, VarStore};
+use tch::{Device, Kind, Tensor};
+
+/// Settings of a score-network training run.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ScoreTrainConfig {
+    /// Score network configuration (its `core.flags` is the number of latents; 0 = no latents).
+    pub model: ScoreConfig,
+    /// Latent encoder configuration (unused when the model has no latents).
+    pub encoder: EncoderConfig,
+    /// Complexes per optimiser step.
+    pub batch_size: usize,
+    /// Peak learning rate.
+    pub lr: f64,
+    /// AdamW weight decay.
+    pub weight_decay: f64,
+    /// EMA decay of the weights.
+    pub ema_decay: f64,
+    /// Probability of dropping the latents for a batch (unconditional training).
+    pub latent_dropout: f64,
+    /// Gumbel-softmax temperature.
+    pub gumbel_tau: f64,
+    /// Gradient-norm clip.
+    pub grad_clip: f64,
+    /// Maximum epochs.
+    pub epochs: u64,
+    /// Wall-clock budget in minutes (the run stops after the step that crosses it).
+    pub max_minutes: f64,
+    /// Minutes between resume checkpoints.
+    pub checkpoint_minutes: f64,
+    /// Validation complexes docked after each epoch.
+    pub val_complexes: usize,
+    /// Poses per validation complex.
+    pub val_samples: usize,
+    /// Reverse-diffusion steps in validation.
+    pub val_steps: usize,
+    /// Random seed.
+    pub seed: u64,
+}
+
+impl Default for ScoreTrainConfig {
+    fn default() -> Self {
+        ScoreTrainConfig {
+            model: ScoreConfig::default(),
+            encoder: EncoderConfig::default(),
+            batch_size: 8,
+            lr: 1e-3,
+            weight_decay: 1e-5,
+            ema_decay: 0.995,
+            latent_dropout: 0.1,
+            gumbel_tau: 1.0,
+            grad_clip: 1.0,
+            epochs: 1000,
+            max_minutes: 60.0,
+            checkpoint_minutes: 3.0,
+            val_complexes: 20,
+            val_samples: 4,
+            val_steps: 12,
+            seed: 0,
+        }
+    }
+}
+
+/// The networks being trained, with their stores, EMA copies and optimisers.
+struct Trainer {
+    score: ScoreModel,
+    encoder: Option<LatentEncoder>,
+    score_vs: VarStore,
+    encoder_vs: Option<VarStore>,
+    score_ema_vs: VarStore,
+    encoder_ema_vs: Option<VarStore>,
+    ema: Vec<Ema>,
+    optimizers: Vec<nn::Optimizer>,
+}
+
+fn adamw(vs: &VarStore, cfg: &ScoreTrainConfig) -> Result<nn::Optimizer> {
+    nn::AdamW { wd: cfg.weight_decay, ..Default::default() }.build(vs, cfg.lr).map_err(Error::from)
+}
+
+impl Trainer {
+    fn new(cfg: &ScoreTrainConfig, device: Device, last: &Path) -> Result<Trainer> {
+        let mut score_vs = VarStore::new(device);
+        let score = ScoreModel::new(&score_vs.root(), &cfg.model);
+        let mut score_ema_vs = VarStore::new(device);
+        let _ = ScoreModel::new(&score_ema_vs.root(), &cfg.model);
+        let with_latents = cfg.model.latents() > 0;
+        let mut encoder_vs = with_latents.then(|| VarStore::new(device));
+        let encoder = encoder_vs.as_ref().map(|vs| LatentEncoder::new(&vs.root(), &cfg.encoder));
+        let mut encoder_ema_vs = with_latents.then(|| VarStore::new(device));
+        if let Some(vs) = &encoder_ema_vs {
+            let _ = LatentEncoder::new(&vs.root(), &cfg.encoder);
+        }
+        if has_network(last, "score") {
+            load_weights(last, "score", &mut score_vs)?;
+            if let Some(vs) = encoder_vs.as_mut() {
+                load_weights(last, "encoder", vs)?;
+            }
+        }
+        let mut ema = vec![Ema::new(&score_vs, &mut score_ema_vs, cfg.ema_decay)?];
+        if let (Some(src), Some(dst)) = (&encoder_vs, encoder_ema_vs.as_mut()) {
+            ema.push(Ema::new(src, dst, cfg.ema_decay)?);
+        }
+        if has_network(last, "score_ema") {
+            load_weights(last, "score_ema", &mut score_ema_vs)?;
+            if let Some(vs) = encoder_ema_vs.as_mut() {
+                load_weights(last, "encoder_ema", vs)?;
+            }
+        }
+        let mut optimizers = vec![adamw(&score_vs, cfg)?];
+        if let Some(vs) = &encoder_vs {
+            optimizers.push(adamw(vs, cfg)?);
+        }
+        Ok(Trainer { score, encoder, score_vs, encoder_vs, score_ema_vs, encoder_ema_vs, ema, optimizers })
+    }
+
+    fn save(&self, dir: &Path, cfg: &ScoreTrainConfig, ema_only: bool) -> Result<()> {
+        save_network(dir, "score", &cfg.model, if ema_only { &self.score_ema_vs } else { &self.score_vs })?;
+        if !ema_only {
+            save_network(dir, "score_ema", &cfg.model, &self.score_ema_vs)?;
+        }
+        if let (Some(vs), Some(ema)) = (&self.encoder_vs, &self.encoder_ema_vs) {
+            save_network(dir, "encoder", &cfg.encoder, if ema_only { ema } else { vs })?;
+            if !ema_only {
+                save_network(dir, "encoder_ema", &cfg.encoder, ema)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn vec3s_tensor(v: impl Iterator<Item = Vec3>, device: Device) -> Tensor {
+    let flat: Vec<f32> = v.flat_map(|p| [p.x as f32, p.y as f32, p.z as f32]).collect();
+    Tensor::from_slice(&flat).view([-1, 3]).to_device(device)
+}
+
+fn f32_tensor(v: impl Iterator<Item = f64>, device: Device) -> Tensor {
+    Tensor::from_slice(&v.map(|x| x as f32).collect::<Vec<f32>>()).to_device(device)
+}
+
+/// Denoising score-matching loss of one batch, each term normalised by its expected score norm.
+pub fn score_loss(pred: &crate::model::ScoreOutput, noised: &[NoisedPose], device: Device) -> (Tensor, [f64; 3]) {
+    let tr_t = vec3s_tensor(noised.iter().map(|n| n.target.tr), device);
+    let rot_t = vec3s_tensor(noised.iter().map(|n| n.target.rot), device);
+    let tr_norm = f32_tensor(noised.iter().map(|n| n.norms.tr), device).unsqueeze(1);
+    let rot_norm = f32_tensor(noised.iter().map(|n| n.norms.rot), device).unsqueeze(1);
+    let tr_loss = ((&pred.tr - tr_t).square() / tr_norm).mean(Kind::Float);
+    let rot_loss = ((&pred.rot - rot_t).square() / rot_norm).mean(Kind::Float);
+    let tor_t = f32_tensor(noised.iter().flat_map(|n| n.target.tor.clone()), device);
+    let tor_loss = if tor_t.size()[0] > 0 {
+        let tor_norm = f32_tensor(noised.iter().flat_map(|n| vec![n.norms.tor; n.target.tor.len()]), device);
+        ((&pred.tor - tor_t).square() / tor_norm).mean(Kind::Float)
+    } else {
+        Tensor::zeros([], (Kind::Float, device))
+    };
+    let parts = [tr_loss.double_value(&[]), rot_loss.double_value(&[]), tor_loss.double_value(&[])];
+    (tr_loss + rot_loss + tor_loss, parts)
+}
+
+/// Encoder input: each complex in its crystal pose.
+fn crystal_samples<'a>(items: &[&'a TrainingComplex], schedule: &NoiseSchedule) -> Vec<PoseSample<'a>> {
+    items.iter().map(|c| PoseSample { cross_cutoff: 10.0, ..pose_sample(&c.graph, &c.crystal, 0.0, schedule) }).collect()
+}
+
+/// One optimiser step on a batch; returns the loss parts.
+fn train_step(tr: &mut Trainer, items: &[&TrainingComplex], cfg: &ScoreTrainConfig, rng: &mut impl Rng, device: Device) -> Result<[f64; 3]> {
+    let schedule = NoiseSchedule::default();
+    let noised: Vec<NoisedPose> =
+        items.iter().map(|c| noise_pose(&c.crystal, &c.graph.torsions, &schedule, None, rng)).collect();
+    let samples: Vec<PoseSample> = items
+        .iter()
+        .zip(&noised)
+        .map(|(c, n)| PoseSample {
+            rot_score_norm: n.norms.rot,
+            tor_score_norm: n.norms.tor,
+            ..pose_sample(&c.graph, &n.coords, n.t, &schedule)
+        })
+        .collect();
+    let batch = Batch::new(&samples, device);
+    let drop = rng.gen::<f64>() < cfg.latent_dropout;
+    let flags = match (&tr.encoder, drop) {
+        (Some(enc), false) => {
+            let crystal = Batch::new(&crystal_samples(items, &schedule), device);
+            Some(enc.forward_t(&crystal, cfg.gumbel_tau, true).flags)
+        }
+        _ => None,
+    };
+    let pred = tr.score.forward_t(&batch, flags.as_ref(), true);
+    let (loss, parts) = score_loss(&pred, &noised, device);
+    if !parts.iter().all(|x| x.is_finite()) {
+        return Err(Error::Model(format!("non-finite loss {parts:?}")));
+    }
+    for opt in &mut tr.optimizers {
+        opt.zero_grad();
+    }
+    loss.backward();
+    for opt in &mut tr.optimizers {
+        opt.clip_grad_norm(cfg.grad_clip);
+        opt.step();
+    }
+    for e in &mut tr.ema {
+        e.update();
+    }
+    Ok(parts)
+}
+
+/// Docks validation complexes (pocket given, unconditional latents) with the EMA weights and
+/// returns the fraction of sampled poses within 2 Å of the crystal pose.
+pub fn validation_success(models: &Models, val: &[TrainingComplex], samples: usize, steps: usize, seed: u64) -> Result<f64> {
+    let mut hits = 0usize;
+    let mut total = 0usize;
+    for (i, c) in val.iter().enumerate() {
+        let options = SamplingOptions {
+            samples,
+            sampler: SamplerConfig { steps, seed: seed + i as u64, ..Default::default() },
+            latent_temperature: 1.0,
+            initial_sigma: 4.0,
+        };
+        let out = sample_poses(models, &c.graph, &c.conformer, &c.pocket_center, &options)?;
+        let bonds: Vec<(usize, usize)> = c.graph.ligand.bonds.iter().map(|b| (b.begin, b.end)).collect();
+        let elements: Vec<u8> = c.graph.ligand.atoms.iter().map(|a| a.element).collect();
+        let autos = automorphisms(&elements, &bonds, 1000);
+        for pose in &out.poses {
+            total += 1;
+            hits += (symmetry_rmsd(pose, &c.crystal, &autos) < 2.0) as usize;
+        }
+    }
+    Ok(hits as f64 / total.max(1) as f64)
+}
+
+/// Runs (or resumes) score training; the best checkpoint by validation docking goes to `<run>/best`.
+pub fn train_score(
+    train: &[TrainingComplex],
+    val: &[TrainingComplex],
+    cfg: &ScoreTrainConfig,
+    run: &Path,
+    device: Device,
+    log: &mut dyn FnMut(&str),
+) -> Result<TrainState> {
+    if train.is_empty() {
+        return Err(Error::invalid("train score", "no training complexes"));
+    }
+    let (last, best) = run_dirs(run);
+    std::fs::create_dir_all(run).map_err(|e| Error::io(run, e))?;
+    let cfg_path = run.join("train_config.json");
+    std::fs::write(&cfg_path, serde_json::to_string_pretty(cfg).unwrap_or_default()).map_err(|e| Error::io(&cfg_path, e))?;
+    let mut state = TrainState::load(&last)?;
+    let mut tr = Trainer::new(cfg, device, &last)?;
+    let steps_per_epoch = train.len().div_ceil(cfg.batch_size) as u64;
+    let total_steps = steps_per_epoch * cfg.epochs;
+    let start = Instant::now();
+    let start_seconds = state.seconds;
+    let mut last_save = Instant::now();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(cfg.seed ^ state.step);
+    let val_subset = &val[..cfg.val_complexes.min(val.len())];
+    while state.epoch < cfg.epochs {
+        let mut order: Vec<usize> = (0..train.len()).collect();
+        order.shuffle(&mut rng);
+        let mut sum = [0.0f64; 3];
+        let mut n = 0usize;
+        for chunk in order.chunks(cfg.batch_size) {
+            let items: Vec<&TrainingComplex> = chunk.iter().map(|&i| &train[i]).collect();
+            let lr = learning_rate(cfg.lr, state.step, 200, total_steps);
+            for opt in &mut tr.optimizers {
+                opt.set_lr(lr);
+            }
+            match train_step(&mut tr, &items, cfg, &mut rng, device) {
+                Ok(parts) => {
+                    for k in 0..3 {
+                        sum[k] += parts[k];
+                    }
+                    n += 1;
+                }
+                Err(e) => log(&format!("step {} skipped: {e}", state.step)),
+            }
+            state.step += 1;
+            state.seconds = start_seconds + start.elapsed().as_secs_f64();
+            if last_save.elapsed().as_secs_f64() > cfg.checkpoint_minutes * 60.0 {
+                tr.save(&last, cfg, false)?;
+                state.save(&last)?;
+                last_save = Instant::now();
+            }
+            if state.seconds / 60.0 > cfg.max_minutes {
+                break;
+            }
+        }
+        state.epoch += 1;
+        let mean = sum.map(|s| s / n.max(1) as f64);
+        let metric = if val_subset.is_empty() {
+            None
+        } else {
+            let models = Models::from_parts(
+                ScoreModel::new(&tr.score_ema_vs.root(), &cfg.model),
+                None,
+                None,
+                device,
+            );
+            Some(validation_success(&models, val_subset, cfg.val_samples, cfg.val_steps, cfg.seed)?)
+        };
+        let loss = mean.iter().sum::<f64>();
+        state.history.push((state.epoch, state.step, loss, metric));
+        log(&format!(
+            "epoch {} step {} loss {:.4} (tr {:.3} rot {:.3} tor {:.3}) val_success {} [{:.1} min]",
+            state.epoch,
+            state.step,
+            loss,
+            mean[0],
+            mean[1],
+            mean[2],
+            metric.map(|m| format!("{:.3}", m)).unwrap_or("-".into()),
+            state.seconds / 60.0
+        ));
+        if metric.is_some() && metric > state.best_metric || (metric.is_none() && state.best_metric.is_none()) {
+            state.best_metric = metric.or(Some(-loss));
+            tr.save(&best, cfg, true)?;
+            state.save(&best)?;
+        }
+        tr.save(&last, cfg, false)?;
+        state.save(&last)?;
+        last_save = Instant::now();
+        if state.seconds / 60.0 > cfg.max_minutes {
+            log("time budget reached");
+            break;
+        }
+    }
+    Ok(state)
+}

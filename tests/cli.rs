@@ -1,0 +1,132 @@
+//! End-to-end tests of the `disco-dock` binary: docking the shipped example, a resumable
+//! screen, and a CSV batch with a bad row. They use a small, untrained model written to a
+//! temporary folder (the code paths are the real ones; pose quality is not tested here).
+
+use disco_dock::model::store::save_network;
+use disco_dock::model::{ConfidenceConfig, ConfidenceModel, LatentPrior, PainnConfig, PriorConfig, ScoreConfig, ScoreModel};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use tch::nn::VarStore;
+use tch::Device;
+
+fn small_model(dir: &Path) {
+    let core = PainnConfig { hidden: 8, layers: 1, rbf: 8, ..Default::default() };
+    let score = ScoreConfig { core: PainnConfig { node_extra: 8, flags: 2, ..core.clone() }, time_dim: 8, ..Default::default() };
+    let vs = VarStore::new(Device::Cpu);
+    let _ = ScoreModel::new(&vs.root(), &score);
+    save_network(dir, "score", &score, &vs).unwrap();
+    let prior = PriorConfig { core: core.clone(), latents: 2, ..Default::default() };
+    let vs = VarStore::new(Device::Cpu);
+    let _ = LatentPrior::new(&vs.root(), &prior);
+    save_network(dir, "prior", &prior, &vs).unwrap();
+    let conf = ConfidenceConfig { core, ..Default::default() };
+    let vs = VarStore::new(Device::Cpu);
+    let _ = ConfidenceModel::new(&vs.root(), &conf);
+    save_network(dir, "confidence", &conf, &vs).unwrap();
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn disco(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_disco-dock")).args(args).current_dir(repo()).output().unwrap()
+}
+
+const FAST: [&str; 6] = ["--samples", "3", "--steps", "4", "--threads", "1"];
+
+#[test]
+fn dock_example_writes_readable_sdf_and_pdb() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("model");
+    small_model(&model);
+    let out = tmp.path().join("out");
+    let (m, o) = (model.to_str().unwrap(), out.to_str().unwrap());
+    let mut args = vec![
+        "--protein", "examples/1iep/protein.pdbqt.gz", "--ligand", "examples/1iep/imatinib.smi",
+        "--autobox-ligand", "examples/1iep/ligand.pdbqt", "--model", m, "--out", o, "--quiet",
+    ];
+    args.extend(FAST);
+    let r = disco(&args);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    for f in ["poses.sdf", "rank1.sdf", "complex_rank1.pdb", "summary.json"] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    // the SDF reads back through RDKit with the ligand's atoms and bonds
+    let input = disco_dock::io::ligand::read_ligand_file(&repo().join("examples/1iep/imatinib.smi")).unwrap();
+    let opts = disco_dock::chem::conformer::ConformerOptions::default();
+    let original = disco_dock::chem::conformer::prepare_ligand(&input[0], &opts).unwrap();
+    let poses = disco_dock::io::ligand::read_ligand_file(&out.join("poses.sdf")).unwrap();
+    assert_eq!(poses.len(), 3);
+    let keep = disco_dock::chem::conformer::ConformerOptions { generate: false, ..opts };
+    for rec in &poses {
+        let back = disco_dock::chem::conformer::prepare_ligand(rec, &keep).unwrap();
+        assert_eq!(back.ligand.atoms, original.ligand.atoms);
+        assert_eq!(back.ligand.bonds, original.ligand.bonds);
+    }
+    assert!(std::fs::read_to_string(out.join("poses.sdf")).unwrap().contains("> <confidence>"));
+    // the complex PDB reads back through pdbtbx with the ligand as HETATM records
+    let complex = disco_dock::io::protein::read_protein(&out.join("complex_rank1.pdb")).unwrap();
+    let lig_atoms = complex.atoms.iter().filter(|a| complex.residues[a.residue].name == "LIG").count();
+    assert_eq!(lig_atoms, original.ligand.atoms.len());
+}
+
+#[test]
+fn screen_resumes_without_duplicates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("model");
+    small_model(&model);
+    let smi = tmp.path().join("lib.smi");
+    std::fs::write(&smi, "CCO ethanol\nc1ccccc1O phenol\nCC(=O)Nc1ccc(O)cc1 paracetamol\nC1CC( broken\nCCN diethylamine\n").unwrap();
+    let out = tmp.path().join("screen");
+    let (m, o, s) = (model.to_str().unwrap(), out.to_str().unwrap(), smi.to_str().unwrap());
+    let base = ["screen", "--protein", "examples/1iep/protein.pdbqt.gz", "--ligands", s, "--center", "11", "90.5", "57.5",
+        "--size", "20", "20", "20", "--model", m, "--out", o, "--quiet", "--no-refine"];
+    let mut first: Vec<&str> = base.to_vec();
+    first.extend(FAST);
+    // a first run over one shard only (simulating a run killed part-way), then the full run
+    let mut sharded = first.clone();
+    sharded.extend(["--shard", "0/2"]);
+    assert!(disco(&sharded).status.success());
+    let partial = std::fs::read_to_string(out.join("results.shard-0-of-2.csv")).unwrap();
+    std::fs::write(out.join("results.csv"), &partial).unwrap();
+    let r = disco(&first);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let again = disco(&first);
+    assert!(again.status.success());
+    let text = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    let names: Vec<&str> = text.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(sorted, vec!["broken", "diethylamine", "ethanol", "paracetamol", "phenol"], "{text}");
+    assert!(text.lines().any(|l| l.starts_with("broken,failed")));
+}
+
+#[test]
+fn batch_csv_with_a_bad_row_finishes_the_good_rows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("model");
+    small_model(&model);
+    let csv = tmp.path().join("batch.csv");
+    let protein = repo().join("examples/1iep/protein.pdbqt.gz");
+    std::fs::write(
+        &csv,
+        format!(
+            "complex_name,protein_path,ligand_description,protein_sequence\ngood,{p},CCO,\nbad_protein,/nonexistent.pdb,CCO,\nbad_smiles,{p},C1CC(,\ngood2,{p},c1ccccc1,\n",
+            p = protein.display()
+        ),
+    )
+    .unwrap();
+    let out = tmp.path().join("batch");
+    let (m, o, c) = (model.to_str().unwrap(), out.to_str().unwrap(), csv.to_str().unwrap());
+    let mut args = vec!["batch", "--csv", c, "--model", m, "--out", o, "--quiet", "--no-refine", "--center", "11", "90.5", "57.5"];
+    args.extend(FAST);
+    let r = disco(&args);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let text = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    assert!(text.lines().any(|l| l.starts_with("good,ok")), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("good2,ok")), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("bad_protein,failed")), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("bad_smiles,failed")), "{text}");
+    assert!(out.join("poses/good/rank1.sdf").exists());
+}
