@@ -222,13 +222,13 @@ pub enum TrainCmd {
         #[arg(long, default_value_t = 2)]
         latents: i64,
         /// Hidden channels of the score network.
-        #[arg(long, default_value_t = 48)]
+        #[arg(long, default_value_t = 32)]
         hidden: i64,
         /// Interaction layers of the score network.
-        #[arg(long, default_value_t = 4)]
+        #[arg(long, default_value_t = 3)]
         layers: i64,
         /// Complexes per step.
-        #[arg(long, default_value_t = 8)]
+        #[arg(long, default_value_t = 4)]
         batch_size: usize,
         /// Learning rate.
         #[arg(long, default_value_t = 1e-3)]

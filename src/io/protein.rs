@@ -156,19 +156,21 @@ fn element_symbol(number: u8) -> String {
 }
 
 /// Guesses the element from a 4-column PDB atom name, after the PDB convention: two-letter
-/// symbols start in column 13 (only plausible for HETATM groups, e.g. `ZN`, `CL`), one-letter
+/// symbols start in column 13 (HETATM groups, or a bare two-letter ATOM name such as `ZN`), one-letter
 /// symbols sit in column 14 (`" CA "` is carbon). A HETATM atom named like its residue is an ion
-/// (`MG` in `MG`, `CA` in `CA`) whatever its alignment.
+/// (`MG` in `MG`, `CA` in `CA`) whatever its alignment and record type.
 fn element_from_atom_name(name_field: &str, res_name: &str, hetero: bool) -> Option<u8> {
     let name = name_field.trim();
-    if hetero && name == res_name {
+    // single-atom groups (ions) are named after their element, also when written as ATOM
+    if name == res_name {
         if let Some(z) = element_number(name) {
             return Some(z);
         }
     }
     let bytes = name_field.as_bytes();
     let two_letters = bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1].is_ascii_alphabetic();
-    if hetero && two_letters {
+    // two-letter elements start in column 13 (no leading blank) by PDB convention
+    if (hetero || (name.len() == 2 && bytes.first() != Some(&b' '))) && two_letters {
         if let Some(z) = element_number(&name_field[..2]).filter(|&z| z > 1 || bytes[0] == b'D') {
             return Some(z);
         }

@@ -21,10 +21,10 @@ const EDGE_RES_LIG: i64 = 7;
 
 /// Radius of the ligand's non-bonded edges (Å).
 pub const LIGAND_RADIUS: f64 = 5.0;
-/// Radius and neighbour cap of the residue graph (DiffDock: 15 Å, 24 neighbours).
+/// Radius of the residue graph (DiffDock: 15 Å; its 24-neighbour cap is 16 here, for CPU speed).
 pub const RESIDUE_RADIUS: f64 = 15.0;
 /// Maximum neighbours per residue.
-pub const RESIDUE_NEIGHBOURS: usize = 24;
+pub const RESIDUE_NEIGHBOURS: usize = 16;
 
 /// The pose-independent part of a complex, computed once: features, residue graph, torsions.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -299,25 +299,25 @@ impl Batch {
     }
 }
 
+/// Per-segment maximum of `x [N, m]` -> `[n_segments, m]` (no gradient: used for stability only).
+fn segment_max(x: &Tensor, segment: &Tensor, n_segments: i64) -> Tensor {
+    let init = Tensor::full([n_segments, x.size()[1]], f64::NEG_INFINITY, (x.kind(), x.device()));
+    init.index_reduce(0, segment, &x.detach(), "amax", true)
+}
+
 /// Softmax of `logits [N, m]` over the nodes of each complex (segments given by `segment [N]`).
 pub fn segment_softmax(logits: &Tensor, segment: &Tensor, n_segments: i64) -> Tensor {
-    let m = logits.size()[1];
-    let idx = segment.unsqueeze(1).expand([-1, m], false);
-    let init = Tensor::full([n_segments, m], f64::NEG_INFINITY, (logits.kind(), logits.device()));
-    let max = init.scatter_reduce(0, &idx, logits, "amax").detach();
+    let max = segment_max(logits, segment, n_segments);
     let ex = (logits - max.index_select(0, segment)).exp();
-    let sum = Tensor::zeros([n_segments, m], (logits.kind(), logits.device())).index_add(0, segment, &ex);
+    let sum = Tensor::zeros([n_segments, logits.size()[1]], (logits.kind(), logits.device())).index_add(0, segment, &ex);
     ex / sum.index_select(0, segment)
 }
 
 /// Log-softmax counterpart of [`segment_softmax`].
 pub fn segment_log_softmax(logits: &Tensor, segment: &Tensor, n_segments: i64) -> Tensor {
-    let m = logits.size()[1];
-    let idx = segment.unsqueeze(1).expand([-1, m], false);
-    let init = Tensor::full([n_segments, m], f64::NEG_INFINITY, (logits.kind(), logits.device()));
-    let max = init.scatter_reduce(0, &idx, logits, "amax").detach();
+    let max = segment_max(logits, segment, n_segments);
     let shifted = logits - max.index_select(0, segment);
-    let sum = Tensor::zeros([n_segments, m], (logits.kind(), logits.device())).index_add(0, segment, &shifted.exp());
+    let sum = Tensor::zeros([n_segments, logits.size()[1]], (logits.kind(), logits.device())).index_add(0, segment, &shifted.exp());
     shifted - sum.log().index_select(0, segment)
 }
 

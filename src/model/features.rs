@@ -87,6 +87,6 @@ mod tests {
         };
         let f = ligand_atom_features(&atom);
         assert_eq!(f.len(), LIGAND_FEATURES);
-        assert_eq!(f.iter().filter(|&&x| x == 1.0).count(), 9);
+        assert_eq!(f.iter().filter(|&&x| x == 1.0).count(), 8, "one channel per one-hot group plus the two flags");
     }
 }

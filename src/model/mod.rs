@@ -62,3 +62,6 @@ pub fn set_threads(threads: usize) {
         tch::set_num_threads(threads as i32);
     }
 }
+
+#[cfg(test)]
+mod tests;

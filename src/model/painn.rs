@@ -26,7 +26,7 @@ pub struct PainnConfig {
 
 impl Default for PainnConfig {
     fn default() -> Self {
-        PainnConfig { hidden: 48, layers: 4, rbf: 32, rbf_max: 40.0, node_extra: 0, flags: 0 }
+        PainnConfig { hidden: 32, layers: 3, rbf: 24, rbf_max: 25.0, node_extra: 0, flags: 0 }
     }
 }
 
@@ -84,8 +84,15 @@ impl Interaction {
         let (avv, asv, ass) = (&parts[0], &parts[1], &parts[2]);
         let v = v + uv.shallow_clone() * avv.unsqueeze(1);
         let s = s + asv * (uv * vv).sum_dim_intlist(1, false, Kind::Float) + ass;
-        (self.norm.forward(&s), v)
+        (self.norm.forward(&s), vector_norm(&v))
     }
+}
+
+/// Equivariant normalisation of vector features `[N, 3, F]`: divides each node's vectors by
+/// their root-mean-square length (keeps vector magnitudes from compounding over layers).
+fn vector_norm(v: &Tensor) -> Tensor {
+    let ms = v.square().sum_dim_intlist(1, true, Kind::Float).mean_dim(2, true, Kind::Float);
+    v / (ms + 1e-6).sqrt().clamp_min(1.0)
 }
 
 /// Edge quantities shared by all layers.

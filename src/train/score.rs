@@ -74,9 +74,9 @@ impl Default for ScoreTrainConfig {
             epochs: 1000,
             max_minutes: 60.0,
             checkpoint_minutes: 3.0,
-            val_complexes: 20,
+            val_complexes: 12,
             val_samples: 4,
-            val_steps: 12,
+            val_steps: 10,
             seed: 0,
         }
     }
@@ -295,6 +295,10 @@ pub fn train_score(
             }
             state.step += 1;
             state.seconds = start_seconds + start.elapsed().as_secs_f64();
+            if state.step % 50 == 0 {
+                let loss = sum.iter().sum::<f64>() / n.max(1) as f64;
+                log(&format!("step {} mean loss {loss:.4} [{:.1} min]", state.step, state.seconds / 60.0));
+            }
             if last_save.elapsed().as_secs_f64() > cfg.checkpoint_minutes * 60.0 {
                 tr.save(&last, cfg, false)?;
                 state.save(&last)?;

@@ -1,0 +1,236 @@
+//! Network tests: equivariance, permutation equivariance of latent logits, batching, save/load
+//! and overfitting a tiny batch. They use a real complex when ../shared/data is present and a
+//! small synthetic one otherwise.
+
+use crate::chem::conformer::{prepare_ligand, ConformerOptions};
+use crate::chem::{BondOrder, Chirality, Hybridization, Ligand, LigandAtom, LigandBond, Protein, Residue, ProteinAtom, Torsion, Vec3};
+use crate::chem::torsion::rotatable_bonds;
+use crate::diffusion::schedule::NoiseSchedule;
+use crate::dock::sampling::pose_sample;
+use crate::geometry::rotation_from_vector;
+use crate::io::ligand::LigandText;
+use crate::model::*;
+use tch::nn::VarStore;
+use tch::{Device, Kind, Tensor};
+
+/// A synthetic protein: `n` residues on a helix-like curve around the origin.
+pub(crate) fn toy_protein(n: usize) -> Protein {
+    let names = ["ALA", "SER", "LYS", "ASP", "PHE", "GLY", "TRP", "LEU"];
+    let mut residues = Vec::new();
+    let mut atoms = Vec::new();
+    for i in 0..n {
+        let a = i as f64 * 1.7;
+        let ca = Vec3::new(9.0 * a.cos(), 9.0 * a.sin(), i as f64 * 1.5 - n as f64 * 0.75);
+        let nn = ca + Vec3::new(1.0, 0.4, 0.2);
+        let c = ca + Vec3::new(-0.6, 1.1, -0.3);
+        let sc = ca * 0.85;
+        let start = atoms.len();
+        for (name, p, el) in [("N", nn, 7u8), ("CA", ca, 6), ("C", c, 6), ("CB", sc, 6)] {
+            atoms.push(ProteinAtom { name: name.into(), element: el, coord: p, residue: i, hetero: false });
+        }
+        residues.push(Residue {
+            name: names[i % names.len()].into(),
+            chain: "A".into(),
+            number: i as isize + 1,
+            insertion: String::new(),
+            atoms: start..atoms.len(),
+            ca: Some(ca),
+            n: Some(nn),
+            c: Some(c),
+            side_chain: Some(sc),
+        });
+    }
+    Protein { name: "toy".into(), residues, atoms }
+}
+
+/// A ligand from SMILES with an RDKit conformer, centred at the origin.
+pub(crate) fn toy_ligand(smiles: &str) -> (Ligand, Vec<Torsion>) {
+    let p = prepare_ligand(&LigandText::smiles(smiles, "toy"), &ConformerOptions::default()).unwrap();
+    let mut lig = p.ligand;
+    let c = lig.centroid();
+    for x in &mut lig.coords {
+        *x -= c;
+    }
+    let tors = rotatable_bonds(&lig);
+    (lig, tors)
+}
+
+#[allow(dead_code)]
+fn unused(_: BondOrder, _: Chirality, _: Hybridization, _: LigandAtom, _: LigandBond) {}
+
+fn graph() -> (ComplexGraph, Vec<Vec3>) {
+    let (lig, tors) = toy_ligand("CC(=O)Nc1ccc(OCCN)cc1");
+    assert!(!tors.is_empty());
+    let coords = lig.coords.clone();
+    (ComplexGraph::new(&lig, &toy_protein(40), tors), coords)
+}
+
+fn small_core() -> PainnConfig {
+    PainnConfig { hidden: 16, layers: 2, rbf: 12, ..Default::default() }
+}
+
+fn score_config() -> ScoreConfig {
+    ScoreConfig { core: PainnConfig { node_extra: 8, flags: 2, ..small_core() }, time_dim: 8, ..Default::default() }
+}
+
+fn transform(points: &[Vec3], rot: &nalgebra::Rotation3<f64>, shift: &Vec3) -> Vec<Vec3> {
+    points.iter().map(|p| rot * p + shift).collect()
+}
+
+fn rotated_graph(g: &ComplexGraph, rot: &nalgebra::Rotation3<f64>, shift: &Vec3) -> ComplexGraph {
+    let mut h = g.clone();
+    h.residue_positions = transform(&g.residue_positions, rot, shift);
+    h.residue_vectors = g.residue_vectors.iter().map(|vs| vs.map(|v| rot * v)).collect();
+    h
+}
+
+fn rows(t: &Tensor) -> Vec<f64> {
+    Vec::<f64>::try_from(t.to_kind(Kind::Double).contiguous().view([-1])).unwrap()
+}
+
+fn rel_err(a: &[f64], b: &[f64]) -> f64 {
+    let num: f64 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>().sqrt();
+    let den: f64 = b.iter().map(|y| y * y).sum::<f64>().sqrt().max(1e-6);
+    num / den
+}
+
+fn rotate_rows(v: &[f64], rot: &nalgebra::Rotation3<f64>) -> Vec<f64> {
+    v.chunks(3).flat_map(|c| {
+        let r = rot * Vec3::new(c[0], c[1], c[2]);
+        [r.x, r.y, r.z]
+    }).collect()
+}
+
+#[test]
+fn score_outputs_are_finite_and_moderate() {
+    let (g, coords) = graph();
+    let vs = VarStore::new(Device::Cpu);
+    let model = ScoreModel::new(&vs.root(), &ScoreConfig::default());
+    let schedule = NoiseSchedule::default();
+    for t in [0.05, 0.5, 1.0] {
+        let batch = Batch::new(&[pose_sample(&g, &coords, t, &schedule)], Device::Cpu);
+        let out = model.forward_t(&batch, None, false);
+        for (name, x) in [("tr", &out.tr), ("rot", &out.rot), ("tor", &out.tor)] {
+            let v = rows(x);
+            let s = schedule.sigmas(t);
+            let scale = match name { "tr" => 1.0 / s.tr, "rot" => 1.0 / s.rot, _ => 1.0 / s.tor };
+            assert!(v.iter().all(|x| x.is_finite() && x.abs() < 100.0 * scale), "{name} at t={t}: {v:?}");
+        }
+    }
+}
+
+#[test]
+fn rigid_motion_rotates_vector_scores_and_keeps_invariants() {
+    let (g, coords) = graph();
+    let vs = VarStore::new(Device::Cpu);
+    let model = ScoreModel::new(&vs.root(), &score_config());
+    let encoder = LatentEncoder::new(&(vs.root() / "enc"), &EncoderConfig { core: small_core(), ..Default::default() });
+    let prior = LatentPrior::new(&(vs.root() / "prior"), &PriorConfig { core: small_core(), ..Default::default() });
+    let confidence = ConfidenceModel::new(&(vs.root() / "conf"), &ConfidenceConfig { core: small_core(), ..Default::default() });
+    let rot = rotation_from_vector(&Vec3::new(0.3, -1.1, 0.7));
+    let shift = Vec3::new(4.0, -2.0, 7.5);
+    let g2 = rotated_graph(&g, &rot, &shift);
+    let coords2 = transform(&coords, &rot, &shift);
+    let schedule = NoiseSchedule::default();
+    let b1 = Batch::new(&[pose_sample(&g, &coords, 0.4, &schedule)], Device::Cpu);
+    let b2 = Batch::new(&[pose_sample(&g2, &coords2, 0.4, &schedule)], Device::Cpu);
+    let flags = b1.latent_flags(&[vec![3, 30]], 2);
+    let (o1, o2) = (model.forward_t(&b1, Some(&flags), false), model.forward_t(&b2, Some(&flags), false));
+    assert!(rel_err(&rows(&o2.tr), &rotate_rows(&rows(&o1.tr), &rot)) < 1e-3);
+    assert!(rel_err(&rows(&o2.rot), &rotate_rows(&rows(&o1.rot), &rot)) < 1e-3);
+    assert!(rel_err(&rows(&o2.tor), &rows(&o1.tor)) < 1e-3);
+    assert!(rel_err(&rows(&encoder.logits(&b2)), &rows(&encoder.logits(&b1))) < 1e-3);
+    let p1 = prior.forward_t(&b1, &flags, false);
+    let p2 = prior.forward_t(&b2, &flags, false);
+    assert!(rel_err(&rows(&p2), &rows(&p1)) < 1e-3);
+    assert!(rel_err(&rows(&confidence.forward_t(&b2, false)), &rows(&confidence.forward_t(&b1, false))) < 1e-3);
+}
+
+#[test]
+fn permuting_residues_permutes_latent_logits() {
+    let (g, coords) = graph();
+    let vs = VarStore::new(Device::Cpu);
+    let encoder = LatentEncoder::new(&vs.root(), &EncoderConfig { core: small_core(), ..Default::default() });
+    let n = g.n_residues();
+    let perm: Vec<usize> = (0..n).rev().collect();
+    let mut g2 = g.clone();
+    let f = crate::model::features::RESIDUE_FEATURES;
+    g2.residue_positions = perm.iter().map(|&i| g.residue_positions[i]).collect();
+    g2.residue_vectors = perm.iter().map(|&i| g.residue_vectors[i]).collect();
+    g2.residue_features = perm.iter().flat_map(|&i| g.residue_features[i * f..(i + 1) * f].to_vec()).collect();
+    g2.residue_edges = crate::graph::radius_graph(&g2.residue_positions, crate::model::batch::RESIDUE_RADIUS, crate::model::batch::RESIDUE_NEIGHBOURS);
+    let schedule = NoiseSchedule::default();
+    let l1 = rows(&encoder.logits(&Batch::new(&[pose_sample(&g, &coords, 0.0, &schedule)], Device::Cpu)));
+    let l2 = rows(&encoder.logits(&Batch::new(&[pose_sample(&g2, &coords, 0.0, &schedule)], Device::Cpu)));
+    let nl = g.n_ligand();
+    for (k, &i) in perm.iter().enumerate() {
+        for m in 0..2 {
+            let (a, b) = (l2[(nl + k) * 2 + m], l1[(nl + i) * 2 + m]);
+            assert!((a - b).abs() < 1e-4 * (1.0 + b.abs()), "residue {i}: {a} vs {b}");
+        }
+    }
+}
+
+#[test]
+fn a_batch_of_two_equals_two_single_runs() {
+    let (g, coords) = graph();
+    let (lig2, tors2) = toy_ligand("c1ccccc1CCO");
+    let g2 = ComplexGraph::new(&lig2, &toy_protein(25), tors2);
+    let vs = VarStore::new(Device::Cpu);
+    let model = ScoreModel::new(&vs.root(), &score_config());
+    let schedule = NoiseSchedule::default();
+    let s1 = pose_sample(&g, &coords, 0.3, &schedule);
+    let s2 = pose_sample(&g2, &lig2.coords, 0.7, &schedule);
+    let both = Batch::new(&[s1, s2], Device::Cpu);
+    let flags = both.latent_flags(&[vec![1, 2], vec![0, 5]], 2);
+    let ob = model.forward_t(&both, Some(&flags), false);
+    let b1 = Batch::new(&[s1], Device::Cpu);
+    let b2 = Batch::new(&[s2], Device::Cpu);
+    let o1 = model.forward_t(&b1, Some(&b1.latent_flags(&[vec![1, 2]], 2)), false);
+    let o2 = model.forward_t(&b2, Some(&b2.latent_flags(&[vec![0, 5]], 2)), false);
+    let cat = |a: &Tensor, b: &Tensor| rows(&Tensor::cat(&[a, b], 0));
+    assert!(rel_err(&rows(&ob.tr), &cat(&o1.tr, &o2.tr)) < 1e-4);
+    assert!(rel_err(&rows(&ob.rot), &cat(&o1.rot, &o2.rot)) < 1e-4);
+    assert!(rel_err(&rows(&ob.tor), &cat(&o1.tor, &o2.tor)) < 1e-4);
+}
+
+#[test]
+fn save_load_round_trip_gives_identical_outputs() {
+    let (g, coords) = graph();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = score_config();
+    let vs = VarStore::new(Device::Cpu);
+    let model = ScoreModel::new(&vs.root(), &cfg);
+    store::save_network(dir.path(), "score", &cfg, &vs).unwrap();
+    let cfg2: ScoreConfig = store::load_config(dir.path(), "score").unwrap();
+    let mut vs2 = VarStore::new(Device::Cpu);
+    let model2 = ScoreModel::new(&vs2.root(), &cfg2);
+    store::load_weights(dir.path(), "score", &mut vs2).unwrap();
+    let batch = Batch::new(&[pose_sample(&g, &coords, 0.5, &NoiseSchedule::default())], Device::Cpu);
+    let (a, b) = (model.forward_t(&batch, None, false), model2.forward_t(&batch, None, false));
+    assert_eq!(rows(&a.tr), rows(&b.tr));
+    assert_eq!(rows(&a.tor), rows(&b.tor));
+}
+
+#[test]
+fn a_few_steps_overfit_a_tiny_batch() {
+    use crate::diffusion::noise::noise_pose;
+    use rand::SeedableRng;
+    let (g, coords) = graph();
+    let vs = VarStore::new(Device::Cpu);
+    let model = ScoreModel::new(&vs.root(), &score_config());
+    let mut opt = tch::nn::OptimizerConfig::build(tch::nn::Adam::default(), &vs, 3e-3).unwrap();
+    let schedule = NoiseSchedule::default();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let noised: Vec<_> = (0..4).map(|i| noise_pose(&coords, &g.torsions, &schedule, Some(0.2 + 0.1 * i as f64), &mut rng)).collect();
+    let samples: Vec<PoseSample> = noised.iter().map(|n| pose_sample(&g, &n.coords, n.t, &schedule)).collect();
+    let batch = Batch::new(&samples, Device::Cpu);
+    let loss_of = |m: &ScoreModel| crate::train::score::score_loss(&m.forward_t(&batch, None, true), &noised, Device::Cpu).0;
+    let first = loss_of(&model).double_value(&[]);
+    for _ in 0..60 {
+        let loss = loss_of(&model);
+        opt.backward_step(&loss);
+    }
+    let last = loss_of(&model).double_value(&[]);
+    assert!(last < 0.5 * first, "loss {first} -> {last}");
+}
