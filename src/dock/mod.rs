@@ -70,7 +70,7 @@ pub struct DockOptions {
 
 impl Default for DockOptions {
     fn default() -> Self {
-        DockOptions { sampling: SamplingOptions::default(), refine: true, ranking: Ranking::ConfidenceThenEnergy, crop_margin: 12.0 }
+        DockOptions { sampling: SamplingOptions::default(), refine: true, ranking: Ranking::ConfidenceThenEnergy, crop_margin: 8.0 }
     }
 }
 
@@ -169,12 +169,14 @@ pub fn dock(models: &Models, target: &Target, ligand: &PreparedLigand, options: 
         return Err(Error::invalid(ligand.ligand.name.clone(), "the pocket holds no amino-acid residues"));
     }
     let sampled = sample_poses(models, &graph, &ligand.ligand.coords, &target.center, &options.sampling)?;
+    log::info!("{}: sampled {} poses in {:.1} s", ligand.ligand.name, sampled.poses.len(), start.elapsed().as_secs_f64());
     let vina = VinaLigand::new(&ligand.ligand, ligand.torsions.len());
     let finished: Vec<(Vec<Vec3>, Option<(f64, f64)>)> = sampled
         .poses
         .into_par_iter()
         .map(|pose| finish_pose(target, &vina, ligand, pose, options.refine))
         .collect();
+    log::info!("{}: refined and scored in {:.1} s", ligand.ligand.name, start.elapsed().as_secs_f64());
     let coords: Vec<Vec<Vec3>> = finished.iter().map(|(c, _)| c.clone()).collect();
     let confidence = confidence_logits(models, &graph, &coords);
     let mut poses: Vec<DockedPose> = finished
@@ -194,6 +196,7 @@ pub fn dock(models: &Models, target: &Target, ligand: &PreparedLigand, options: 
         })
         .collect();
     rank_poses(&mut poses, options.ranking);
+    log::info!("{}: checked and ranked in {:.1} s", ligand.ligand.name, start.elapsed().as_secs_f64());
     Ok(DockResult {
         name: ligand.ligand.name.clone(),
         poses,

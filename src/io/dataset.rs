@@ -101,11 +101,25 @@ impl PrepareCache {
 
     /// Loads a prepared complex from the cache or prepares and stores it; returns (complex, was cached).
     pub fn get_or_prepare(&self, files: &ComplexFiles, options: &ConformerOptions) -> Result<(PreparedComplex, bool)> {
-        let path = self.dir.join(format!("{}.bin", Self::key(files, options)?));
+        let key = Self::key(files, options)?;
+        let path = self.dir.join(format!("{key}.bin"));
         if let Some(c) = std::fs::read(&path).ok().and_then(|b| bincode::deserialize::<PreparedComplex>(&b).ok()) {
             return Ok((c, true));
         }
-        let complex = prepare_complex(files, options)?;
+        // failures are remembered too (same key), so a slow failing embedding is not retried
+        let failed = self.dir.join(format!("{key}.err"));
+        if let Ok(message) = std::fs::read_to_string(&failed) {
+            return Err(Error::invalid(files.id.clone(), format!("{message} (cached failure)")));
+        }
+        let complex = match prepare_complex(files, options) {
+            Ok(c) => c,
+            Err(e) => {
+                if std::fs::create_dir_all(&self.dir).is_ok() {
+                    let _ = std::fs::write(&failed, e.to_string());
+                }
+                return Err(e);
+            }
+        };
         if std::fs::create_dir_all(&self.dir).is_ok() {
             if let Ok(bytes) = bincode::serialize(&complex) {
                 let tmp = path.with_extension("tmp");

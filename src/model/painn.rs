@@ -68,7 +68,8 @@ impl Interaction {
 
     fn forward(&self, s: &Tensor, v: &Tensor, g: &EdgeGeometry) -> (Tensor, Tensor) {
         let h = self.hidden;
-        let x = self.phi.forward(&s.index_select(0, &g.src)) * self.filter.forward(&g.attr);
+        // phi depends on the source node only: evaluate it per node, then gather per edge
+        let x = self.phi.forward(s).index_select(0, &g.src) * self.filter.forward(&g.attr);
         let parts = x.split(h, 1);
         let (a, b, c) = (&parts[0], &parts[1], &parts[2]);
         let ds = s.zeros_like().index_add(0, &g.dst, a) * &g.inv_sqrt_deg;

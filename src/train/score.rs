@@ -210,11 +210,13 @@ fn train_step(tr: &mut Trainer, items: &[&TrainingComplex], cfg: &ScoreTrainConf
     if !parts.iter().all(|x| x.is_finite()) {
         return Err(Error::Model(format!("non-finite loss {parts:?}")));
     }
+    // when the latents were dropped the encoder took no part: step the score network only
+    let active = if flags.is_some() { tr.optimizers.len() } else { 1 };
     for opt in &mut tr.optimizers {
         opt.zero_grad();
     }
     loss.backward();
-    for opt in &mut tr.optimizers {
+    for opt in &mut tr.optimizers[..active] {
         opt.clip_grad_norm(cfg.grad_clip);
         opt.step();
     }
