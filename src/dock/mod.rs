@@ -119,6 +119,9 @@ pub struct Target {
     pub center: Vec3,
     /// Scoring function over the pocket (or over the whole protein for blind docking).
     pub scorer: Option<VinaScorer>,
+    /// Score by direct sums instead of grids (blind docking: grids over a whole protein cost
+    /// more than they save for a few dozen poses).
+    pub exact_scoring: bool,
 }
 
 impl Target {
@@ -145,8 +148,9 @@ impl Target {
                 (centroid(&ca), protein.clone(), pbox)
             }
         };
-        let scorer = if options.refine { VinaScorer::new(protein, &pbox, grid_spacing(&pbox)).ok() } else { None };
-        Ok(Target { protein: cropped, full: protein.clone(), center, scorer })
+        let scorer = VinaScorer::new(protein, &pbox, grid_spacing(&pbox)).ok();
+        let exact_scoring = matches!(pocket, Pocket::Blind);
+        Ok(Target { protein: cropped, full: protein.clone(), center, scorer, exact_scoring })
     }
 }
 
@@ -210,11 +214,12 @@ pub fn dock(models: &Models, target: &Target, ligand: &PreparedLigand, options: 
 fn finish_pose(target: &Target, vina: &VinaLigand, ligand: &PreparedLigand, pose: Vec<Vec3>, refine_pose: bool) -> (Vec<Vec3>, Option<(f64, f64)>) {
     let Some(scorer) = &target.scorer else { return (pose, None) };
     if refine_pose {
-        if let Ok(r) = refine(scorer, vina, &ligand.torsions, &pose, &RefineOptions::default()) {
+        let options = RefineOptions { exact: target.exact_scoring, ..Default::default() };
+        if let Ok(r) = refine(scorer, vina, &ligand.torsions, &pose, &options) {
             return (r.coords, Some((r.energy.total, r.energy.objective())));
         }
     }
-    let energy = scorer.score(vina, &pose).ok().map(|e| (e.total, e.objective()));
+    let energy = scorer.score_exact(vina, &pose).ok().map(|e| (e.total, e.objective()));
     (pose, energy)
 }
 
