@@ -249,6 +249,9 @@ pub enum TrainCmd {
         /// Poses per complex.
         #[arg(long, default_value_t = 6)]
         samples: usize,
+        /// Validation complexes used to sample poses (AUROC for checkpoint selection).
+        #[arg(long, default_value_t = 30)]
+        val_complexes: usize,
         /// Refine sampled poses before labelling (as docking does).
         #[arg(long)]
         refine: bool,
@@ -569,12 +572,12 @@ fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
             let mut log = logger(&data.run, quiet)?;
             train::prior::train_prior(&encoder, &train_set, &val_set, &cfg, &data.run, dev, &mut log)?;
         }
-        TrainCmd::Confidence { data, complexes, samples, refine } => {
+        TrainCmd::Confidence { data, complexes, samples, val_complexes, refine } => {
             let dev = device(&data.device, data.threads)?;
             let (_, best) = train::run_dirs(&data.run);
             let models = Models::load(&best, dev)?;
             let train_set = load_split(data, &data.train_split, Some(data.limit.unwrap_or(*complexes)), quiet)?;
-            let val_set = load_split(data, &data.val_split, None, quiet)?;
+            let val_set = load_split(data, &data.val_split, Some(*val_complexes), quiet)?;
             let cfg = train::confidence::ConfidenceTrainConfig { samples_per_complex: *samples, max_minutes: data.minutes, seed: data.seed, ..Default::default() };
             let mut log = logger(&data.run, quiet)?;
             let post = move |c: &train::data::TrainingComplex, poses: Vec<Vec<Vec3>>| -> Vec<Vec<Vec3>> {

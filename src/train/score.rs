@@ -90,6 +90,8 @@ struct Trainer {
     encoder_vs: Option<VarStore>,
     score_ema_vs: VarStore,
     encoder_ema_vs: Option<VarStore>,
+    /// The EMA score network (built once on `score_ema_vs`) used for validation docking.
+    ema_models: Models,
     ema: Vec<Ema>,
     optimizers: Vec<nn::Optimizer>,
 }
@@ -103,7 +105,7 @@ impl Trainer {
         let mut score_vs = VarStore::new(device);
         let score = ScoreModel::new(&score_vs.root(), &cfg.model);
         let mut score_ema_vs = VarStore::new(device);
-        let _ = ScoreModel::new(&score_ema_vs.root(), &cfg.model);
+        let ema_score = ScoreModel::new(&score_ema_vs.root(), &cfg.model);
         let with_latents = cfg.model.latents() > 0;
         let mut encoder_vs = with_latents.then(|| VarStore::new(device));
         let encoder = encoder_vs.as_ref().map(|vs| LatentEncoder::new(&vs.root(), &cfg.encoder));
@@ -131,7 +133,8 @@ impl Trainer {
         if let Some(vs) = &encoder_vs {
             optimizers.push(adamw(vs, cfg)?);
         }
-        Ok(Trainer { score, encoder, score_vs, encoder_vs, score_ema_vs, encoder_ema_vs, ema, optimizers })
+        let ema_models = Models::from_parts(ema_score, None, None, device);
+        Ok(Trainer { score, encoder, score_vs, encoder_vs, score_ema_vs, encoder_ema_vs, ema_models, ema, optimizers })
     }
 
     fn save(&self, dir: &Path, cfg: &ScoreTrainConfig, ema_only: bool) -> Result<()> {
@@ -315,13 +318,7 @@ pub fn train_score(
         let metric = if val_subset.is_empty() {
             None
         } else {
-            let models = Models::from_parts(
-                ScoreModel::new(&tr.score_ema_vs.root(), &cfg.model),
-                None,
-                None,
-                device,
-            );
-            Some(validation_success(&models, val_subset, cfg.val_samples, cfg.val_steps, cfg.seed)?)
+            Some(validation_success(&tr.ema_models, val_subset, cfg.val_samples, cfg.val_steps, cfg.seed)?)
         };
         let loss = mean.iter().sum::<f64>();
         state.history.push((state.epoch, state.step, loss, metric));
@@ -336,7 +333,8 @@ pub fn train_score(
             metric.map(|m| format!("{:.3}", m)).unwrap_or("-".into()),
             state.seconds / 60.0
         ));
-        if metric.is_some() && metric > state.best_metric || (metric.is_none() && state.best_metric.is_none()) {
+        // ties go to the later epoch: with equal validation success, more training is preferred
+        if metric.is_some() && metric >= state.best_metric || (metric.is_none() && state.best_metric.is_none()) {
             state.best_metric = metric.or(Some(-loss));
             tr.save(&best, cfg, true)?;
             state.save(&best)?;
