@@ -36,7 +36,7 @@ fn bench_networks(c: &mut Criterion) {
     };
     tch::set_num_threads(2);
     let crystal = complex.ligand.reference.clone().unwrap_or_default();
-    let center = complex.ligand.ligand.centroid();
+    let center = disco_dock::chem::centroid(&crystal);
     let pocket = crop(&complex.protein, &pocket_residues(&complex.protein, &center, 20.0).unwrap_or_default());
     let cfg = ScoreConfig::default();
     let vs = VarStore::new(Device::Cpu);

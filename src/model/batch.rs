@@ -285,8 +285,10 @@ impl Batch {
     pub fn latent_flags(&self, latents: &[Vec<usize>], m: usize) -> Tensor {
         let flags = Tensor::zeros([self.n_nodes(), m as i64], (Kind::Float, self.device()));
         let (mut rows, mut cols) = (vec![], vec![]);
-        for (c, zs) in latents.iter().enumerate() {
-            for (k, &z) in zs.iter().enumerate().take(m) {
+        for (c, zs) in latents.iter().enumerate().take(self.layout.len()) {
+            let (_, nl, _, nr) = self.layout[c];
+            // out-of-range pointers (a latent for another complex's graph) are ignored
+            for (k, &z) in zs.iter().enumerate().take(m).filter(|(_, &z)| (z as i64) < nl + nr) {
                 rows.push(self.local_to_global(c, z));
                 cols.push(k as i64);
             }
