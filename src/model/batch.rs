@@ -141,7 +141,8 @@ pub struct Batch {
     pub layout: Vec<(i64, i64, i64, i64)>,
 }
 
-fn vec3_tensor(points: impl Iterator<Item = Vec3>) -> Tensor {
+/// `[n, 3]` float tensor (on the CPU) from points.
+pub fn vec3_tensor(points: impl Iterator<Item = Vec3>) -> Tensor {
     let flat: Vec<f32> = points.flat_map(|p| [p.x as f32, p.y as f32, p.z as f32]).collect();
     Tensor::from_slice(&flat).view([-1, 3])
 }

@@ -2,7 +2,6 @@
 //! score matching (DisCo-Diff): straight-through Gumbel-softmax latents, latent dropout, EMA,
 //! AdamW, gradient clipping, cosine learning rate, validation by docking, resumable checkpoints.
 
-use crate::chem::Vec3;
 use crate::diffusion::noise::{noise_pose, NoisedPose};
 use crate::diffusion::sampler::SamplerConfig;
 use crate::diffusion::schedule::NoiseSchedule;
@@ -11,6 +10,7 @@ use crate::dock::sampling::{pose_sample, sample_poses, SamplingOptions};
 use crate::error::{Error, Result};
 use crate::geometry::{automorphisms, symmetry_rmsd};
 use crate::model::store::{has_network, load_weights, save_network};
+use crate::model::batch::vec3_tensor;
 use crate::model::{Batch, EncoderConfig, LatentEncoder, PoseSample, ScoreConfig, ScoreModel};
 use crate::train::data::TrainingComplex;
 use crate::train::{learning_rate, run_dirs, Ema, TrainState};
@@ -152,19 +152,14 @@ impl Trainer {
     }
 }
 
-fn vec3s_tensor(v: impl Iterator<Item = Vec3>, device: Device) -> Tensor {
-    let flat: Vec<f32> = v.flat_map(|p| [p.x as f32, p.y as f32, p.z as f32]).collect();
-    Tensor::from_slice(&flat).view([-1, 3]).to_device(device)
-}
-
 fn f32_tensor(v: impl Iterator<Item = f64>, device: Device) -> Tensor {
     Tensor::from_slice(&v.map(|x| x as f32).collect::<Vec<f32>>()).to_device(device)
 }
 
 /// Denoising score-matching loss of one batch, each term normalised by its expected score norm.
 pub fn score_loss(pred: &crate::model::ScoreOutput, noised: &[NoisedPose], device: Device) -> (Tensor, [f64; 3]) {
-    let tr_t = vec3s_tensor(noised.iter().map(|n| n.target.tr), device);
-    let rot_t = vec3s_tensor(noised.iter().map(|n| n.target.rot), device);
+    let tr_t = vec3_tensor(noised.iter().map(|n| n.target.tr)).to_device(device);
+    let rot_t = vec3_tensor(noised.iter().map(|n| n.target.rot)).to_device(device);
     let tr_norm = f32_tensor(noised.iter().map(|n| n.norms.tr), device).unsqueeze(1);
     let rot_norm = f32_tensor(noised.iter().map(|n| n.norms.rot), device).unsqueeze(1);
     let tr_loss = ((&pred.tr - tr_t).square() / tr_norm).mean(Kind::Float);
