@@ -10,7 +10,7 @@ use disco_dock::dock::models::{default_model_dir, Models};
 use disco_dock::dock::output::{summary_table, write_outputs};
 use disco_dock::dock::screen::{read_batch_csv, unique_names, ResultRow, ResultsCsv, Shard};
 use disco_dock::dock::{dock, sampling_options, DockOptions, Pocket, Target};
-use disco_dock::io::dataset::{prepare_split, read_split, PrepareCache};
+use disco_dock::io::dataset::{crop_to_ligand, prepare_split, read_pack, read_split, write_pack, PrepareCache, PreparedComplex};
 use disco_dock::io::ligand::{read_ligand_argument, read_ligand_file, LigandText};
 use disco_dock::io::protein::read_protein;
 use disco_dock::model::{select_device, set_threads, DeviceChoice};
@@ -178,6 +178,17 @@ pub struct PrepareCmd {
     /// CPU threads.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Also write the prepared complexes, proteins cropped around the crystal ligand, into this
+    /// pack file (gzip bincode) for training elsewhere without the source files.
+    #[arg(long)]
+    pub pack: Option<PathBuf>,
+    /// Crop radius of the pack's proteins around the crystal ligand centroid (Å).
+    #[arg(long, default_value_t = 32.0)]
+    pub pack_radius: f64,
+    /// Drop the protein atoms from the pack, keeping residues (enough for `train score` and
+    /// `train prior`, not for physics or `train confidence --refine`).
+    #[arg(long)]
+    pub pack_residues_only: bool,
 }
 
 /// Settings shared by the training commands.
@@ -192,6 +203,12 @@ pub struct TrainData {
     /// Validation split.
     #[arg(long, default_value = "../shared/data/splits/val.txt")]
     pub val_split: PathBuf,
+    /// Read the training complexes from this pack (`prepare --pack`) instead of --data/--train-split.
+    #[arg(long)]
+    pub train_pack: Option<PathBuf>,
+    /// Read the validation complexes from this pack instead of --data/--val-split.
+    #[arg(long)]
+    pub val_pack: Option<PathBuf>,
     /// Run folder (checkpoints, logs).
     #[arg(long, default_value = "runs/default")]
     pub run: PathBuf,
@@ -233,6 +250,12 @@ pub enum TrainCmd {
         /// Learning rate.
         #[arg(long, default_value_t = 1e-3)]
         lr: f64,
+        /// Validation complexes docked after each epoch (checkpoint selection).
+        #[arg(long, default_value_t = 12)]
+        val_complexes: usize,
+        /// Validate every this many epochs (and after the last).
+        #[arg(long, default_value_t = 1)]
+        val_every: u64,
     },
     /// The autoregressive latent prior (needs a trained encoder in <run>/best).
     Prior {
@@ -512,22 +535,36 @@ fn run_prepare(cmd: &PrepareCmd, quiet: bool) -> Result<()> {
         println!("{id}: {e}");
     }
     println!("prepared {} failed {} in {:.1} s", out.complexes.len(), out.failures.len(), start.elapsed().as_secs_f64());
+    if let Some(pack) = &cmd.pack {
+        let cropped: Vec<PreparedComplex> =
+            out.complexes.iter().map(|c| crop_to_ligand(c, cmd.pack_radius, cmd.pack_residues_only)).collect::<disco_dock::Result<_>>()?;
+        write_pack(pack, &cropped)?;
+        println!("wrote {} complexes to {}", cropped.len(), pack.display());
+    }
     Ok(())
 }
 
-fn load_split(data: &TrainData, split: &Path, limit: Option<usize>, quiet: bool) -> Result<Vec<train::data::TrainingComplex>> {
-    let mut ids = read_split(split)?;
-    if let Some(n) = limit {
-        ids.truncate(n);
-    }
-    let cache = PrepareCache::new(PrepareCache::default_dir());
-    let bar = progress(quiet, ids.len() as u64, "preparing");
-    let out = prepare_split(&data.data, &ids, &cache, &ConformerOptions::default(), Some(&bar));
-    bar.finish_and_clear();
-    if !out.failures.is_empty() {
-        eprintln!("{} complexes of {} failed to prepare", out.failures.len(), split.display());
-    }
-    Ok(train::data::training_complexes(&out.complexes, 2.0, data.seed))
+/// Training or validation complexes from a pack when given, else prepared from the split's files.
+fn load_split(data: &TrainData, split: &Path, pack: Option<&PathBuf>, limit: Option<usize>, quiet: bool) -> Result<Vec<train::data::TrainingComplex>> {
+    let mut complexes = match pack {
+        Some(path) => read_pack(path)?,
+        None => {
+            let mut ids = read_split(split)?;
+            if let Some(n) = limit {
+                ids.truncate(n);
+            }
+            let cache = PrepareCache::new(PrepareCache::default_dir());
+            let bar = progress(quiet, ids.len() as u64, "preparing");
+            let out = prepare_split(&data.data, &ids, &cache, &ConformerOptions::default(), Some(&bar));
+            bar.finish_and_clear();
+            if !out.failures.is_empty() {
+                eprintln!("{} complexes of {} failed to prepare", out.failures.len(), split.display());
+            }
+            out.complexes
+        }
+    };
+    complexes.truncate(limit.unwrap_or(usize::MAX));
+    Ok(train::data::training_complexes(&complexes, 2.0, data.seed))
 }
 
 fn logger(run: &Path, quiet: bool) -> Result<impl FnMut(&str)> {
@@ -544,11 +581,11 @@ fn logger(run: &Path, quiet: bool) -> Result<impl FnMut(&str)> {
 
 fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
     match cmd {
-        TrainCmd::Score { data, latents, hidden, layers, batch_size, lr } => {
+        TrainCmd::Score { data, latents, hidden, layers, batch_size, lr, val_complexes, val_every } => {
             let dev = device(&data.device, data.threads)?;
-            let train_set = load_split(data, &data.train_split, data.limit, quiet)?;
-            let val_set = load_split(data, &data.val_split, None, quiet)?;
-            let mut cfg = train::score::ScoreTrainConfig { batch_size: *batch_size, lr: *lr, max_minutes: data.minutes, seed: data.seed, ..Default::default() };
+            let train_set = load_split(data, &data.train_split, data.train_pack.as_ref(), data.limit, quiet)?;
+            let val_set = load_split(data, &data.val_split, data.val_pack.as_ref(), None, quiet)?;
+            let mut cfg = train::score::ScoreTrainConfig { batch_size: *batch_size, lr: *lr, max_minutes: data.minutes, seed: data.seed, val_complexes: *val_complexes, val_every: *val_every, ..Default::default() };
             cfg.model.core.flags = *latents;
             cfg.model.core.hidden = *hidden;
             cfg.model.core.layers = *layers;
@@ -565,8 +602,8 @@ fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
             let mut vs = tch::nn::VarStore::new(dev);
             let encoder = disco_dock::model::LatentEncoder::new(&vs.root(), &enc_cfg);
             disco_dock::model::store::load_weights(&best, "encoder", &mut vs)?;
-            let train_set = load_split(data, &data.train_split, data.limit, quiet)?;
-            let val_set = load_split(data, &data.val_split, None, quiet)?;
+            let train_set = load_split(data, &data.train_split, data.train_pack.as_ref(), data.limit, quiet)?;
+            let val_set = load_split(data, &data.val_split, data.val_pack.as_ref(), None, quiet)?;
             let mut cfg = train::prior::PriorTrainConfig { max_minutes: data.minutes, seed: data.seed, ..Default::default() };
             cfg.model.latents = enc_cfg.latents;
             let mut log = logger(&data.run, quiet)?;
@@ -576,8 +613,11 @@ fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
             let dev = device(&data.device, data.threads)?;
             let (_, best) = train::run_dirs(&data.run);
             let models = Models::load(&best, dev)?;
-            let train_set = load_split(data, &data.train_split, Some(data.limit.unwrap_or(*complexes)), quiet)?;
-            let val_set = load_split(data, &data.val_split, Some(*val_complexes), quiet)?;
+            let train_set = load_split(data, &data.train_split, data.train_pack.as_ref(), Some(data.limit.unwrap_or(*complexes)), quiet)?;
+            let val_set = load_split(data, &data.val_split, data.val_pack.as_ref(), Some(*val_complexes), quiet)?;
+            if *refine && train_set.iter().chain(&val_set).any(|c| c.pocket.atoms.is_empty()) {
+                bail!("--refine needs protein atoms, but the pack was written with --pack-residues-only");
+            }
             let cfg = train::confidence::ConfidenceTrainConfig { samples_per_complex: *samples, max_minutes: data.minutes, seed: data.seed, ..Default::default() };
             let mut log = logger(&data.run, quiet)?;
             let post = move |c: &train::data::TrainingComplex, poses: Vec<Vec<Vec3>>| -> Vec<Vec<Vec3>> {
@@ -606,15 +646,37 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// Inserts `dock` when the first argument is a docking flag (`disco-dock --protein P --ligand L`).
+/// Inserts `dock` when the first argument after the global flags is a docking flag
+/// (`disco-dock --protein P --ligand L`, `disco-dock --quiet --protein P ...`).
 pub fn with_default_subcommand(args: Vec<String>) -> Vec<String> {
-    let first = args.get(1).map(String::as_str).unwrap_or("");
-    let docking_flag = first.starts_with('-') && !matches!(first, "-h" | "--help" | "-V" | "--version" | "-v" | "-vv" | "--quiet");
+    let is_global = |a: &str| a == "--quiet" || (a.starts_with('-') && a.len() > 1 && a[1..].chars().all(|c| c == 'v')) || a == "--verbose";
+    let at = args.iter().skip(1).position(|a| !is_global(a)).map_or(args.len(), |p| p + 1);
+    let first = args.get(at).map(String::as_str).unwrap_or("");
+    let docking_flag = first.starts_with('-') && !matches!(first, "-h" | "--help" | "-V" | "--version");
     if docking_flag {
-        let mut out = vec![args[0].clone(), "dock".to_string()];
-        out.extend(args[1..].iter().cloned());
+        let mut out = args[..at].to_vec();
+        out.push("dock".to_string());
+        out.extend(args[at..].iter().cloned());
         out
     } else {
         args
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_default_subcommand;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn docking_flags_imply_dock_after_global_flags() {
+        assert_eq!(with_default_subcommand(args("dd --protein p --ligand l")), args("dd dock --protein p --ligand l"));
+        assert_eq!(with_default_subcommand(args("dd --quiet -vv --protein p")), args("dd --quiet -vv dock --protein p"));
+        assert_eq!(with_default_subcommand(args("dd --quiet train score")), args("dd --quiet train score"));
+        assert_eq!(with_default_subcommand(args("dd --help")), args("dd --help"));
+        assert_eq!(with_default_subcommand(args("dd")), args("dd"));
     }
 }

@@ -82,11 +82,31 @@ pub fn run_dirs(run: &Path) -> (PathBuf, PathBuf) {
     (run.join("last"), run.join("best"))
 }
 
-/// Cosine learning-rate schedule with linear warm-up.
-pub fn learning_rate(base: f64, step: u64, warmup: u64, total: u64) -> f64 {
+/// Cosine learning-rate schedule with linear warm-up. The cosine follows the larger of the step
+/// fraction (`step / total`) and the wall-clock fraction `budget_used` (elapsed / budget), so a
+/// run stopped by its time budget still anneals.
+pub fn learning_rate(base: f64, step: u64, warmup: u64, total: u64, budget_used: f64) -> f64 {
     if step < warmup {
         return base * (step + 1) as f64 / warmup as f64;
     }
-    let progress = ((step - warmup) as f64 / (total.saturating_sub(warmup)).max(1) as f64).min(1.0);
+    let by_steps = (step - warmup) as f64 / (total.saturating_sub(warmup)).max(1) as f64;
+    let progress = by_steps.max(budget_used).clamp(0.0, 1.0);
     base * (0.05 + 0.95 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::learning_rate;
+
+    #[test]
+    fn schedule_warms_up_then_anneals_by_steps_or_budget() {
+        assert!(learning_rate(1e-3, 0, 100, 1000, 0.0) < 2e-5);
+        let peak = learning_rate(1e-3, 100, 100, 1000, 0.0);
+        assert!((peak - 1e-3).abs() < 1e-9);
+        // a time-limited run anneals with its budget even when few of the planned steps ran
+        let half_budget = learning_rate(1e-3, 150, 100, 100_000, 0.5);
+        assert!((half_budget - 1e-3 * (0.05 + 0.95 * 0.5)).abs() < 1e-9);
+        assert!((learning_rate(1e-3, 150, 100, 100_000, 1.0) - 5e-5).abs() < 1e-12);
+        assert!((learning_rate(1e-3, 1000, 100, 1000, 0.1) - 5e-5).abs() < 1e-12);
+    }
 }

@@ -100,12 +100,15 @@ pub fn train_prior(
         let mut n = 0;
         for chunk in order.chunks(cfg.batch_size) {
             let items: Vec<&TrainingComplex> = chunk.iter().map(|&i| &train[i]).collect();
-            opt.set_lr(learning_rate(cfg.lr, state.step, 50, total));
+            opt.set_lr(learning_rate(cfg.lr, state.step, 50, total, start.elapsed().as_secs_f64() / (cfg.max_minutes * 60.0)));
             let loss = batch_loss(&prior, encoder, &items, &mut rng, device);
             opt.backward_step_clip_norm(&loss, 1.0);
             sum += loss.double_value(&[]);
             n += 1;
             state.step += 1;
+            if start.elapsed().as_secs_f64() / 60.0 > cfg.max_minutes {
+                break;
+            }
         }
         let val_loss = {
             let _guard = tch::no_grad_guard();

@@ -15,6 +15,7 @@ use crate::model::{Batch, EncoderConfig, LatentEncoder, PoseSample, ScoreConfig,
 use crate::train::data::TrainingComplex;
 use crate::train::{learning_rate, run_dirs, Ema, TrainState};
 use rand::seq::SliceRandom;
+use rayon::prelude::*;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -51,6 +52,8 @@ pub struct ScoreTrainConfig {
     pub checkpoint_minutes: f64,
     /// Validation complexes docked after each epoch.
     pub val_complexes: usize,
+    /// Validate (dock the val subset) every this many epochs, and after the last.
+    pub val_every: u64,
     /// Poses per validation complex.
     pub val_samples: usize,
     /// Reverse-diffusion steps in validation.
@@ -75,6 +78,7 @@ impl Default for ScoreTrainConfig {
             max_minutes: 60.0,
             checkpoint_minutes: 3.0,
             val_complexes: 12,
+            val_every: 1,
             val_samples: 4,
             val_steps: 10,
             seed: 0,
@@ -114,6 +118,13 @@ impl Trainer {
             let _ = LatentEncoder::new(&vs.root(), &cfg.encoder);
         }
         if has_network(last, "score") {
+            let saved: serde_json::Value = crate::model::store::load_config(last, "score")?;
+            if saved != serde_json::to_value(&cfg.model).unwrap_or_default() {
+                return Err(Error::invalid(
+                    last.display().to_string(),
+                    "this run folder holds a score network of another configuration; resume with the same options or use a new --run",
+                ));
+            }
             load_weights(last, "score", &mut score_vs)?;
             if let Some(vs) = encoder_vs.as_mut() {
                 load_weights(last, "encoder", vs)?;
@@ -177,16 +188,21 @@ pub fn score_loss(pred: &crate::model::ScoreOutput, noised: &[NoisedPose], devic
 
 /// Encoder input: each complex in its crystal pose.
 fn crystal_samples<'a>(items: &[&'a TrainingComplex], schedule: &NoiseSchedule) -> Vec<PoseSample<'a>> {
-    items.iter().map(|c| PoseSample { cross_cutoff: 10.0, ..pose_sample(&c.graph, &c.crystal, 0.0, schedule) }).collect()
+    items.par_iter().map(|c| PoseSample { cross_cutoff: 10.0, ..pose_sample(&c.graph, &c.crystal, 0.0, schedule) }).collect()
 }
 
 /// One optimiser step on a batch; returns the loss parts.
 fn train_step(tr: &mut Trainer, items: &[&TrainingComplex], cfg: &ScoreTrainConfig, rng: &mut impl Rng, device: Device) -> Result<[f64; 3]> {
     let schedule = NoiseSchedule::default();
-    let noised: Vec<NoisedPose> =
-        items.iter().map(|c| noise_pose(&c.crystal, &c.graph.torsions, &schedule, None, rng)).collect();
+    // graphs are built in parallel (rayon): on a GPU the batch preparation is the bottleneck
+    let seeds: Vec<u64> = items.iter().map(|_| rng.gen()).collect();
+    let noised: Vec<NoisedPose> = items
+        .par_iter()
+        .zip(&seeds)
+        .map(|(c, &s)| noise_pose(&c.crystal, &c.graph.torsions, &schedule, None, &mut rand_chacha::ChaCha8Rng::seed_from_u64(s)))
+        .collect();
     let samples: Vec<PoseSample> = items
-        .iter()
+        .par_iter()
         .zip(&noised)
         .map(|(c, n)| PoseSample {
             rot_score_norm: n.norms.rot,
@@ -280,7 +296,8 @@ pub fn train_score(
         let mut n = 0usize;
         for chunk in order.chunks(cfg.batch_size) {
             let items: Vec<&TrainingComplex> = chunk.iter().map(|&i| &train[i]).collect();
-            let lr = learning_rate(cfg.lr, state.step, 200, total_steps);
+            let budget_used = (start_seconds + start.elapsed().as_secs_f64()) / (cfg.max_minutes * 60.0);
+            let lr = learning_rate(cfg.lr, state.step, 200, total_steps, budget_used);
             for opt in &mut tr.optimizers {
                 opt.set_lr(lr);
             }
@@ -310,6 +327,15 @@ pub fn train_score(
         }
         state.epoch += 1;
         let mean = sum.map(|s| s / n.max(1) as f64);
+        let out_of_time = state.seconds / 60.0 > cfg.max_minutes;
+        let validate = state.epoch % cfg.val_every.max(1) == 0 || out_of_time || state.epoch == cfg.epochs;
+        if !validate {
+            log(&format!("epoch {} step {} loss {:.4} [{:.1} min]", state.epoch, state.step, mean.iter().sum::<f64>(), state.seconds / 60.0));
+            tr.save(&last, cfg, false)?;
+            state.save(&last)?;
+            last_save = Instant::now();
+            continue;
+        }
         let metric = if val_subset.is_empty() {
             None
         } else {
@@ -337,7 +363,7 @@ pub fn train_score(
         tr.save(&last, cfg, false)?;
         state.save(&last)?;
         last_save = Instant::now();
-        if state.seconds / 60.0 > cfg.max_minutes {
+        if out_of_time {
             log("time budget reached");
             break;
         }
