@@ -118,7 +118,14 @@ pub struct ScreenCmd {
     /// Output folder (results CSV plus one folder of poses per ligand).
     #[arg(long, short = 'o', default_value = "disco-dock-screen")]
     pub out: PathBuf,
-    /// Only items k with k % N == I (I/N, 0-based).
+    #[command(flatten)]
+    pub run: ItemsRun,
+}
+
+/// Settings shared by the many-ligand commands (screen, batch).
+#[derive(Args, Debug)]
+pub struct ItemsRun {
+    /// Only items k with k % N == I (I/N, 0-based), for cluster job arrays.
     #[arg(long)]
     pub shard: Option<String>,
     #[command(flatten)]
@@ -133,11 +140,8 @@ pub struct BatchCmd {
     /// Output folder.
     #[arg(long, short = 'o', default_value = "disco-dock-batch")]
     pub out: PathBuf,
-    /// Only items k with k % N == I.
-    #[arg(long)]
-    pub shard: Option<String>,
     #[command(flatten)]
-    pub settings: DockSettings,
+    pub run: ItemsRun,
 }
 
 #[derive(Args, Debug)]
@@ -157,6 +161,10 @@ pub struct BenchCmd {
     /// Report CSV.
     #[arg(long, default_value = "benchmark.csv")]
     pub out: PathBuf,
+    /// Also write every pose (rank, RMSD, confidence, energies, PB-valid) to this CSV, for
+    /// comparing ranking rules without docking again.
+    #[arg(long)]
+    pub poses_out: Option<PathBuf>,
     /// Ranking: confidence, energy or combined.
     #[arg(long, default_value = "combined")]
     pub ranking: String,
@@ -436,30 +444,30 @@ where
 }
 
 fn run_screen(cmd: &ScreenCmd, quiet: bool) -> Result<()> {
-    let models = load_models(&cmd.settings)?;
+    let models = load_models(&cmd.run.settings)?;
     let protein = read_protein(&cmd.protein)?;
-    let pocket = pocket(&cmd.settings)?;
-    let options = dock_options(&cmd.settings, &pocket);
+    let pocket = pocket(&cmd.run.settings)?;
+    let options = dock_options(&cmd.run.settings, &pocket);
     let target = Target::new(&protein, &pocket, &options)?;
     let records = read_ligand_file(&cmd.ligands)?;
     let names = unique_names(&records.iter().map(|r| r.name.clone()).collect::<Vec<_>>());
-    run_items(&cmd.out, cmd.shard.as_deref(), &names, quiet, |k, dir| {
-        dock_one(&models, &target, &records[k], &options, dir, false, cmd.settings.seed)
+    run_items(&cmd.out, cmd.run.shard.as_deref(), &names, quiet, |k, dir| {
+        dock_one(&models, &target, &records[k], &options, dir, false, cmd.run.settings.seed)
     })
 }
 
 fn run_batch(cmd: &BatchCmd, quiet: bool) -> Result<()> {
-    let models = load_models(&cmd.settings)?;
+    let models = load_models(&cmd.run.settings)?;
     let (rows, warnings) = read_batch_csv(&cmd.csv)?;
     for w in warnings {
         eprintln!("warning: {w}");
     }
     let names = unique_names(&rows.iter().map(|r| r.complex_name.clone()).collect::<Vec<_>>());
-    let pocket = pocket(&cmd.settings)?;
-    let options = dock_options(&cmd.settings, &pocket);
+    let pocket = pocket(&cmd.run.settings)?;
+    let options = dock_options(&cmd.run.settings, &pocket);
     let base = cmd.csv.parent().unwrap_or(Path::new("."));
     let mut targets: std::collections::HashMap<String, std::result::Result<std::rc::Rc<Target>, String>> = Default::default();
-    run_items(&cmd.out, cmd.shard.as_deref(), &names, quiet, |k, dir| {
+    run_items(&cmd.out, cmd.run.shard.as_deref(), &names, quiet, |k, dir| {
         let row = &rows[k];
         let protein_path = resolve(base, &row.protein_path);
         let target = targets
@@ -480,7 +488,7 @@ fn run_batch(cmd: &BatchCmd, quiet: bool) -> Result<()> {
             disco_dock::Error::invalid(row.complex_name.clone(), "no ligand in ligand_description")
         })?;
         let text = LigandText { name: row.complex_name.clone(), ..text };
-        dock_one(&models, &target, &text, &options, dir, false, cmd.settings.seed)
+        dock_one(&models, &target, &text, &options, dir, false, cmd.run.settings.seed)
     })
 }
 
@@ -515,7 +523,7 @@ fn run_benchmark_cmd(cmd: &BenchCmd, quiet: bool) -> Result<()> {
     };
     let bar = progress(quiet, ids.len() as u64, "benchmark");
     let cache = PrepareCache::new(PrepareCache::default_dir());
-    let rows = run_benchmark(&models, &cmd.data, &ids, &cache, &options, &cmd.out, &bar)?;
+    let rows = run_benchmark(&models, &cmd.data, &ids, &cache, &options, &cmd.out, cmd.poses_out.as_deref(), &bar)?;
     bar.finish_and_clear();
     println!("{}", summary_lines(&summarise(&rows)));
     Ok(())

@@ -134,8 +134,27 @@ pub struct BenchOptions {
     pub dock: DockOptions,
 }
 
-/// Docks one complex and measures its RMSDs.
-pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCache, options: &BenchOptions) -> Result<BenchRow> {
+/// One docked pose of a benchmark complex, for studying ranking rules after the run.
+#[derive(Clone, Debug, Serialize)]
+pub struct PoseRow {
+    /// Complex id.
+    pub id: String,
+    /// Rank given by the docking run's ranking.
+    pub rank: usize,
+    /// Symmetry-corrected RMSD to the crystal ligand (Å).
+    pub rmsd: f64,
+    /// Confidence logit, when a confidence model ran.
+    pub confidence: Option<f64>,
+    /// Vina-like inter-molecular energy (kcal/mol).
+    pub affinity: Option<f64>,
+    /// Total Vina-like energy used in ranking.
+    pub energy: Option<f64>,
+    /// PoseBusters-style validity.
+    pub pb_valid: Option<bool>,
+}
+
+/// Docks one complex and measures its RMSDs; also returns every pose's row.
+pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCache, options: &BenchOptions) -> Result<(BenchRow, Vec<PoseRow>)> {
     let files = complex_files(data, id)?;
     let (complex, _) = cache.get_or_prepare(&files, &ConformerOptions { seed: options.seed as u32, ..Default::default() })?;
     let crystal = complex.ligand.reference.clone().ok_or_else(|| Error::invalid(id, "no crystal coordinates"))?;
@@ -156,7 +175,21 @@ pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCach
     let rmsds: Vec<f64> = result.poses.iter().map(|p| symmetry_rmsd(&p.coords, &crystal, &autos)).collect();
     let min_of = |k: usize| rmsds.iter().take(k).copied().fold(f64::INFINITY, f64::min);
     let top = result.poses.first();
-    Ok(BenchRow {
+    let pose_rows = result
+        .poses
+        .iter()
+        .zip(&rmsds)
+        .map(|(p, &rmsd)| PoseRow {
+            id: id.to_string(),
+            rank: p.rank,
+            rmsd,
+            confidence: p.confidence,
+            affinity: p.affinity,
+            energy: p.energy,
+            pb_valid: p.checks.as_ref().map(|c| c.pb_valid),
+        })
+        .collect();
+    let row = BenchRow {
         id: id.to_string(),
         status: "ok".into(),
         atoms: lig.atoms.len(),
@@ -168,10 +201,22 @@ pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCach
         top1_pb_valid: top.and_then(|p| p.checks.as_ref().map(|c| c.pb_valid)),
         seconds,
         error: String::new(),
-    })
+    };
+    Ok((row, pose_rows))
 }
 
-/// Runs the benchmark over `ids`, writing `out` (CSV) as rows complete; returns all rows.
+fn csv_writer(path: &Path) -> Result<csv::Writer<std::fs::File>> {
+    csv::Writer::from_path(path).map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))
+}
+
+fn write_row<T: Serialize>(writer: &mut csv::Writer<std::fs::File>, path: &Path, row: &T) -> Result<()> {
+    writer.serialize(row).map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))?;
+    writer.flush().map_err(|e| Error::io(path, e))
+}
+
+/// Runs the benchmark over `ids`, writing `out` (CSV, a row per complex) and optionally
+/// `poses_out` (a row per pose) as complexes complete; returns all complex rows.
+#[allow(clippy::too_many_arguments)]
 pub fn run_benchmark(
     models: &Models,
     data: &Path,
@@ -179,22 +224,25 @@ pub fn run_benchmark(
     cache: &PrepareCache,
     options: &BenchOptions,
     out: &Path,
+    poses_out: Option<&Path>,
     progress: &indicatif::ProgressBar,
 ) -> Result<Vec<BenchRow>> {
-    let mut writer = csv::Writer::from_path(out).map_err(|e| Error::io(out, std::io::Error::other(e.to_string())))?;
+    let mut writer = csv_writer(out)?;
+    let mut pose_writer = poses_out.map(|p| csv_writer(p).map(|w| (w, p))).transpose()?;
     let mut rows = Vec::with_capacity(ids.len());
     for id in ids {
-        let row = bench_complex(models, data, id, cache, options).unwrap_or_else(|e| BenchRow {
-            id: id.clone(),
-            status: "failed".into(),
-            error: e.to_string(),
-            ..Default::default()
+        let (row, poses) = bench_complex(models, data, id, cache, options).unwrap_or_else(|e| {
+            (BenchRow { id: id.clone(), status: "failed".into(), error: e.to_string(), ..Default::default() }, Vec::new())
         });
         if row.status != "ok" {
             progress.println(format!("{id}: {}", row.error));
         }
-        writer.serialize(&row).map_err(|e| Error::io(out, std::io::Error::other(e.to_string())))?;
-        writer.flush().map_err(|e| Error::io(out, e))?;
+        write_row(&mut writer, out, &row)?;
+        if let Some((w, path)) = pose_writer.as_mut() {
+            for pose in &poses {
+                write_row(w, path, pose)?;
+            }
+        }
         rows.push(row);
         progress.inc(1);
     }

@@ -215,33 +215,10 @@ where
         let last = step + 1 == config.steps;
         let (sigmas, g) = (s.sigmas(t), s.diffusion_coefficients(t));
         let temps = &config.temperatures;
-        let tr = Step::new(
-            config.kind,
-            &temps.tr,
-            sigmas.tr,
-            g.tr,
-            dt,
-            (s.tr_min, s.tr_max),
-            last,
-        );
-        let rot = Step::new(
-            config.kind,
-            &temps.rot,
-            sigmas.rot,
-            g.rot,
-            dt,
-            (s.rot_min, s.rot_max),
-            last,
-        );
-        let tor = Step::new(
-            config.kind,
-            &temps.tor,
-            sigmas.tor,
-            g.tor,
-            dt,
-            (s.tor_min, s.tor_max),
-            last,
-        );
+        let step_of = |temp, sigma, g, range| Step::new(config.kind, temp, sigma, g, dt, range, last);
+        let tr = step_of(&temps.tr, sigmas.tr, g.tr, (s.tr_min, s.tr_max));
+        let rot = step_of(&temps.rot, sigmas.rot, g.rot, (s.rot_min, s.rot_max));
+        let tor = step_of(&temps.tor, sigmas.tor, g.tor, (s.tor_min, s.tor_max));
         let scores = model.scores(&poses, &sigmas, t)?;
         check_scores(&scores, poses.len(), torsions.len())?;
         let updates: Vec<PoseUpdate> = scores

@@ -1,0 +1,73 @@
+"""Compares pose-ranking rules on a `disco-dock benchmark --poses-out` CSV.
+
+Usage: python3 scripts/ranking_study.py poses.csv [more.csv ...]
+Prints, per rule, the share of complexes whose top-ranked pose is within 2 A of the crystal pose
+(and the oracle: any pose within 2 A). Rules: the docking run's own rank, confidence, energy,
+inter-molecular affinity, each with PB-invalid poses last, and confidence + energy z-scores.
+"""
+import csv
+import statistics
+import sys
+from collections import defaultdict
+
+
+def number(x):
+    return float(x) if x not in ("", None) else None
+
+
+def load(paths):
+    by_id = defaultdict(list)
+    for path in paths:
+        with open(path) as f:
+            for r in csv.DictReader(f):
+                by_id[(path, r["id"])].append({
+                    "rank": int(r["rank"]), "rmsd": float(r["rmsd"]), "confidence": number(r["confidence"]),
+                    "affinity": number(r["affinity"]), "energy": number(r["energy"]),
+                    "invalid": r["pb_valid"] == "false"})
+    return by_id
+
+
+def zscores(values):
+    present = [v for v in values if v is not None]
+    if len(present) < 2:
+        return [0.0] * len(values)
+    mu, sd = statistics.mean(present), statistics.pstdev(present) or 1.0
+    return [(v - mu) / sd if v is not None else 0.0 for v in values]
+
+
+def combined(poses, w):
+    conf = zscores([p["confidence"] for p in poses])
+    energy = zscores([p["energy"] for p in poses])
+    return {id(p): (p["invalid"], -w * c + (1 - w) * e) for p, c, e in zip(poses, conf, energy)}
+
+
+def rules(poses):
+    big = float("inf")
+    yield "docking rank", lambda p: p["rank"]
+    yield "confidence", lambda p: -(p["confidence"] if p["confidence"] is not None else -big)
+    yield "energy", lambda p: p["energy"] if p["energy"] is not None else big
+    yield "affinity", lambda p: p["affinity"] if p["affinity"] is not None else big
+    yield "valid, confidence", lambda p: (p["invalid"], -(p["confidence"] if p["confidence"] is not None else -big))
+    yield "valid, energy", lambda p: (p["invalid"], p["energy"] if p["energy"] is not None else big)
+    for w in (0.25, 0.5, 0.75):
+        keys = combined(poses, w)
+        yield f"valid, {w:.2f} conf z + {1 - w:.2f} energy z", lambda p, keys=keys: keys[id(p)]
+
+
+def main(paths):
+    by_id = load(paths)
+    hits, totals = defaultdict(int), defaultdict(int)
+    oracle = 0
+    for poses in by_id.values():
+        oracle += any(p["rmsd"] < 2 for p in poses)
+        for name, key in rules(poses):
+            totals[name] += 1
+            hits[name] += min(poses, key=key)["rmsd"] < 2
+    n = len(by_id)
+    print(f"{n} complexes; any pose < 2 A: {100 * oracle / max(n, 1):.1f}%")
+    for name in totals:
+        print(f"  top-1 < 2 A by {name:<36} {100 * hits[name] / n:5.1f}%")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
