@@ -75,6 +75,9 @@ pub struct DockSettings {
     /// Skip the physics refinement of poses.
     #[arg(long)]
     pub no_refine: bool,
+    /// Pose ranking: energy (PB-valid first, then Vina-like energy; chosen on val) or confidence.
+    #[arg(long, default_value = "energy")]
+    pub ranking: String,
     /// Box centre (Å), with --size.
     #[arg(long, num_args = 3, value_names = ["X", "Y", "Z"], allow_negative_numbers = true)]
     pub center: Option<Vec<f64>>,
@@ -165,9 +168,6 @@ pub struct BenchCmd {
     /// comparing ranking rules without docking again.
     #[arg(long)]
     pub poses_out: Option<PathBuf>,
-    /// Ranking: confidence, energy or combined.
-    #[arg(long, default_value = "combined")]
-    pub ranking: String,
     #[command(flatten)]
     pub settings: DockSettings,
 }
@@ -338,12 +338,13 @@ fn pocket(settings: &DockSettings) -> Result<Pocket> {
     }
 }
 
-fn dock_options(settings: &DockSettings, pocket: &Pocket) -> DockOptions {
-    DockOptions {
+fn dock_options(settings: &DockSettings, pocket: &Pocket) -> Result<DockOptions> {
+    Ok(DockOptions {
         sampling: sampling_options(settings.samples, settings.steps, settings.seed, pocket),
         refine: !settings.no_refine,
+        ranking: settings.ranking.parse()?,
         ..Default::default()
-    }
+    })
 }
 
 /// Docks one ligand record and writes its outputs into `out`; returns its CSV row.
@@ -370,7 +371,7 @@ fn run_dock(cmd: &DockCmd, quiet: bool) -> Result<()> {
     let models = load_models(&cmd.settings)?;
     let protein = read_protein(&cmd.protein)?;
     let pocket = pocket(&cmd.settings)?;
-    let options = dock_options(&cmd.settings, &pocket);
+    let options = dock_options(&cmd.settings, &pocket)?;
     let target = Target::new(&protein, &pocket, &options)?;
     let records = read_ligand_argument(&cmd.ligand)?;
     let names = unique_names(&records.iter().map(|r| r.name.clone()).collect::<Vec<_>>());
@@ -447,7 +448,7 @@ fn run_screen(cmd: &ScreenCmd, quiet: bool) -> Result<()> {
     let models = load_models(&cmd.run.settings)?;
     let protein = read_protein(&cmd.protein)?;
     let pocket = pocket(&cmd.run.settings)?;
-    let options = dock_options(&cmd.run.settings, &pocket);
+    let options = dock_options(&cmd.run.settings, &pocket)?;
     let target = Target::new(&protein, &pocket, &options)?;
     let records = read_ligand_file(&cmd.ligands)?;
     let names = unique_names(&records.iter().map(|r| r.name.clone()).collect::<Vec<_>>());
@@ -464,7 +465,7 @@ fn run_batch(cmd: &BatchCmd, quiet: bool) -> Result<()> {
     }
     let names = unique_names(&rows.iter().map(|r| r.complex_name.clone()).collect::<Vec<_>>());
     let pocket = pocket(&cmd.run.settings)?;
-    let options = dock_options(&cmd.run.settings, &pocket);
+    let options = dock_options(&cmd.run.settings, &pocket)?;
     let base = cmd.csv.parent().unwrap_or(Path::new("."));
     let mut targets: std::collections::HashMap<String, std::result::Result<std::rc::Rc<Target>, String>> = Default::default();
     run_items(&cmd.out, cmd.run.shard.as_deref(), &names, quiet, |k, dir| {
@@ -508,18 +509,13 @@ fn run_benchmark_cmd(cmd: &BenchCmd, quiet: bool) -> Result<()> {
         ids.truncate(n);
     }
     let pocket: BenchPocket = cmd.pocket.parse()?;
-    let ranking = match cmd.ranking.as_str() {
-        "confidence" => disco_dock::dock::Ranking::Confidence,
-        "energy" => disco_dock::dock::Ranking::Energy,
-        "combined" => disco_dock::dock::Ranking::ConfidenceThenEnergy,
-        other => bail!("--ranking {other}: use confidence, energy or combined"),
-    };
     let options = BenchOptions {
         pocket,
         samples: cmd.settings.samples,
         steps: cmd.settings.steps,
         seed: cmd.settings.seed,
-        dock: DockOptions { refine: !cmd.settings.no_refine, ranking, ..Default::default() },
+        // the benchmark sets the pocket and sampling per complex
+        dock: dock_options(&cmd.settings, &Pocket::Blind)?,
     };
     let bar = progress(quiet, ids.len() as u64, "benchmark");
     let cache = PrepareCache::new(PrepareCache::default_dir());

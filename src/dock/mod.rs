@@ -44,15 +44,27 @@ impl Pocket {
     }
 }
 
-/// How pose scores are combined into the final ranking.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// How poses are ordered. Both rules put PB-invalid poses last. `Energy` is the default: on val
+/// (pocket given, 40 samples, refinement on) it put a pose within 2 Å first for 24 % of 50
+/// complexes, against 4 % by the confidence model (see the model card).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub enum Ranking {
-    /// By the confidence model alone.
-    Confidence,
-    /// By the Vina-like energy alone.
+    /// By the Vina-like total energy after refinement (ties: confidence).
+    #[default]
     Energy,
-    /// By confidence, PB-invalid poses last, ties broken by energy.
-    ConfidenceThenEnergy,
+    /// By the confidence model (ties: energy); poses without confidence by energy.
+    Confidence,
+}
+
+impl std::str::FromStr for Ranking {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "energy" => Ok(Ranking::Energy),
+            "confidence" => Ok(Ranking::Confidence),
+            other => Err(Error::invalid("--ranking", format!("unknown rule '{other}': use energy or confidence"))),
+        }
+    }
 }
 
 /// Docking settings.
@@ -70,7 +82,7 @@ pub struct DockOptions {
 
 impl Default for DockOptions {
     fn default() -> Self {
-        DockOptions { sampling: SamplingOptions::default(), refine: true, ranking: Ranking::ConfidenceThenEnergy, crop_margin: 8.0 }
+        DockOptions { sampling: SamplingOptions::default(), refine: true, ranking: Ranking::Energy, crop_margin: 8.0 }
     }
 }
 
@@ -230,10 +242,8 @@ pub fn rank_poses(poses: &mut [DockedPose], ranking: Ranking) {
         let conf = -p.confidence.unwrap_or(0.0);
         let invalid = p.checks.as_ref().map_or(0, |c| !c.pb_valid as i32);
         match ranking {
-            Ranking::Confidence => (0, conf, energy),
-            Ranking::Energy => (0, energy, conf),
-            Ranking::ConfidenceThenEnergy if p.confidence.is_some() => (invalid, conf, energy),
-            Ranking::ConfidenceThenEnergy => (invalid, energy, 0.0),
+            Ranking::Confidence if p.confidence.is_some() => (invalid, conf, energy),
+            Ranking::Confidence | Ranking::Energy => (invalid, energy, conf),
         }
     };
     poses.sort_by(|a, b| key(a).partial_cmp(&key(b)).unwrap_or(std::cmp::Ordering::Equal));
