@@ -5,6 +5,7 @@ mod cli;
 use clap::Parser;
 
 fn main() {
+    disco_dock::model::keep_freed_memory();
     let args = cli::with_default_subcommand(std::env::args().collect());
     let cli = cli::Cli::parse_from(args);
     let level = match cli.verbose {

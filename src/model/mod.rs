@@ -63,5 +63,20 @@ pub fn set_threads(threads: usize) {
     }
 }
 
+/// Tells glibc's malloc to keep freed memory for reuse instead of handing it back to the kernel
+/// after each large tensor is freed. libtorch frees and reallocates many multi-megabyte buffers
+/// per network call; with glibc's defaults each one is a fresh mmap whose pages the kernel must
+/// zero, which took about half of docking time (system time 16 s of 36 s for one complex, 10 samples,
+/// one thread; 0.7 s with this setting). Costs nothing elsewhere; peak memory is unchanged.
+pub fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only adjusts allocator parameters; called before heavy allocation starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 30);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+        libc::mallopt(libc::M_TOP_PAD, 64 << 20);
+    }
+}
+
 #[cfg(test)]
 mod tests;
