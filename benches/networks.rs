@@ -30,6 +30,7 @@ fn typical_complex() -> Option<PreparedComplex> {
 }
 
 fn bench_networks(c: &mut Criterion) {
+    disco_dock::model::keep_freed_memory(); // as the binary does
     let Some(complex) = typical_complex() else {
         eprintln!("skipping: ../shared/data not found");
         return;
