@@ -260,3 +260,47 @@ pub fn sampling_options(samples: usize, steps: usize, seed: u64, pocket: &Pocket
     };
     SamplingOptions { samples, sampler: SamplerConfig { steps, seed, ..Default::default() }, latent_temperature: 1.5, initial_sigma }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pose(tag: f64, energy: f64, confidence: Option<f64>, valid: bool) -> DockedPose {
+        let checks = PoseChecks {
+            bond_lengths_ok: true,
+            bond_angles_ok: true,
+            internal_clash_free: true,
+            aromatic_planar: true,
+            protein_clash_free: valid,
+            volume_overlap_ok: true,
+            min_protein_distance: 3.0,
+            volume_overlap: 0.0,
+            pb_valid: valid,
+        };
+        DockedPose { rank: 0, coords: vec![Vec3::repeat(tag)], confidence, affinity: Some(energy), energy: Some(energy), latents: None, checks: Some(checks) }
+    }
+
+    fn order(poses: &[DockedPose]) -> Vec<f64> {
+        poses.iter().map(|p| p.coords[0].x).collect()
+    }
+
+    #[test]
+    fn ranking_puts_invalid_poses_last_then_sorts_by_rule() {
+        let make = || vec![pose(0.0, -9.0, Some(0.1), false), pose(1.0, -5.0, Some(0.9), true), pose(2.0, -7.0, Some(0.2), true)];
+        let mut by_energy = make();
+        rank_poses(&mut by_energy, Ranking::Energy);
+        assert_eq!(order(&by_energy), vec![2.0, 1.0, 0.0]);
+        assert_eq!(by_energy.iter().map(|p| p.rank).collect::<Vec<_>>(), vec![1, 2, 3]);
+        let mut by_confidence = make();
+        rank_poses(&mut by_confidence, Ranking::Confidence);
+        assert_eq!(order(&by_confidence), vec![1.0, 2.0, 0.0]);
+    }
+
+    #[test]
+    fn ranking_parses_known_rules_only() {
+        assert_eq!("energy".parse::<Ranking>().unwrap(), Ranking::Energy);
+        assert_eq!("confidence".parse::<Ranking>().unwrap(), Ranking::Confidence);
+        let err = "combined".parse::<Ranking>().unwrap_err().to_string();
+        assert!(err.contains("combined") && err.contains("energy"), "{err}");
+    }
+}
