@@ -27,7 +27,8 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 use disco_dock::chem::conformer::{prepare_ligand, ConformerOptions};
-use disco_dock::chem::{elements, Ligand, Protein, Vec3};
+use disco_dock::chem::{centroid, elements, Ligand, Protein, Vec3};
+use disco_dock::io::dataset::complex_files;
 use disco_dock::io::ligand::read_ligand_file;
 use disco_dock::io::protein::read_protein;
 use disco_dock::physics::{ligand_types, protein_types, PocketBox, VinaLigand, VinaScorer, XsType};
@@ -89,9 +90,9 @@ fn data_dir() -> PathBuf {
 
 /// Scores all poses of one complex with both programs; PDBQT files go to `dir`.
 fn compare_complex(id: &str, dir: &Path) -> Result<Vec<Row>> {
-    let data = data_dir().join(id);
-    let protein = read_protein(&data.join(format!("{id}_protein.pdb.gz")))?;
-    let records = read_ligand_file(&data.join(format!("{id}_ligand.sdf")))?;
+    let files = complex_files(&data_dir(), id)?;
+    let protein = read_protein(&files.protein)?;
+    let records = read_ligand_file(&files.ligand)?;
     let options = ConformerOptions { generate: false, ..Default::default() };
     let ligand = prepare_ligand(records.first().context("no ligand record")?, &options)?.ligand;
     fs::create_dir_all(dir)?;
@@ -120,7 +121,7 @@ fn compare_complex(id: &str, dir: &Path) -> Result<Vec<Row>> {
 fn make_poses(crystal: &[Vec3], id: &str) -> Vec<(f64, f64, Vec<Vec3>)> {
     let seed = id.bytes().fold(17u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64));
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let centre = crystal.iter().sum::<Vec3>() / crystal.len() as f64;
+    let centre = centroid(crystal);
     let mut poses = vec![(0.0, 0.0, crystal.to_vec())];
     for _ in 1..POSES {
         let shift = rng.gen_range(0.0..MAX_SHIFT);

@@ -9,7 +9,7 @@ use disco_dock::chem::Vec3;
 use disco_dock::dock::models::{default_model_dir, Models};
 use disco_dock::dock::output::{summary_table, write_outputs};
 use disco_dock::dock::screen::{read_batch_csv, unique_names, ResultRow, ResultsCsv, Shard};
-use disco_dock::dock::{dock, sampling_options, DockOptions, Pocket, Target};
+use disco_dock::dock::{dock, sampling_options, DockOptions, DockedPose, Pocket, Target};
 use disco_dock::io::dataset::{crop_to_ligand, prepare_split, read_pack, read_split, write_pack, PrepareCache, PreparedComplex};
 use disco_dock::io::ligand::{read_ligand_argument, read_ligand_file, LigandText};
 use disco_dock::io::protein::read_protein;
@@ -359,7 +359,7 @@ fn dock_one(models: &Models, target: &Target, text: &LigandText, options: &DockO
         status: "ok".into(),
         best_confidence: top.and_then(|p| p.confidence),
         best_affinity: top.and_then(|p| p.affinity),
-        pb_valid: top.and_then(|p| p.checks.as_ref().map(|c| c.pb_valid)),
+        pb_valid: top.and_then(DockedPose::pb_valid),
         poses: result.poses.len(),
         seconds: start.elapsed().as_secs_f64(),
         output: out.display().to_string(),

@@ -5,7 +5,7 @@
 use crate::chem::{centroid, Vec3};
 use crate::chem::conformer::ConformerOptions;
 use crate::dock::models::Models;
-use crate::dock::{dock, sampling_options, DockOptions, Pocket, Target};
+use crate::dock::{dock, sampling_options, DockOptions, DockedPose, Pocket, Target};
 use crate::error::{Error, Result};
 use crate::geometry::{automorphisms, symmetry_rmsd};
 use crate::io::dataset::{complex_files, PrepareCache};
@@ -186,7 +186,7 @@ pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCach
             confidence: p.confidence,
             affinity: p.affinity,
             energy: p.energy,
-            pb_valid: p.checks.as_ref().map(|c| c.pb_valid),
+            pb_valid: p.pb_valid(),
         })
         .collect();
     let row = BenchRow {
@@ -198,7 +198,7 @@ pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCach
         top5_rmsd: Some(min_of(5)),
         best_rmsd: Some(min_of(rmsds.len())),
         top1_confidence: top.and_then(|p| p.confidence),
-        top1_pb_valid: top.and_then(|p| p.checks.as_ref().map(|c| c.pb_valid)),
+        top1_pb_valid: top.and_then(DockedPose::pb_valid),
         seconds,
         error: String::new(),
     };

@@ -106,6 +106,13 @@ pub struct DockedPose {
     pub checks: Option<PoseChecks>,
 }
 
+impl DockedPose {
+    /// The overall PoseBusters-style verdict, when the pose was checked.
+    pub fn pb_valid(&self) -> Option<bool> {
+        self.checks.as_ref().map(|c| c.pb_valid)
+    }
+}
+
 /// The result of docking one ligand.
 #[derive(Clone, Debug, Serialize)]
 pub struct DockResult {
@@ -240,7 +247,7 @@ pub fn rank_poses(poses: &mut [DockedPose], ranking: Ranking) {
     let key = |p: &DockedPose| -> (i32, f64, f64) {
         let energy = p.energy.unwrap_or(f64::MAX);
         let conf = -p.confidence.unwrap_or(0.0);
-        let invalid = p.checks.as_ref().map_or(0, |c| !c.pb_valid as i32);
+        let invalid = (p.pb_valid() == Some(false)) as i32;
         match ranking {
             Ranking::Confidence if p.confidence.is_some() => (invalid, conf, energy),
             Ranking::Confidence | Ranking::Energy => (invalid, energy, conf),

@@ -83,7 +83,7 @@ pub fn summary_table(result: &DockResult, top: usize) -> String {
             p.rank,
             p.confidence.map(|c| format!("{c:.3}")).unwrap_or("-".into()),
             p.affinity.map(|a| format!("{a:.2}")).unwrap_or("-".into()),
-            p.checks.as_ref().map(|c| c.pb_valid.to_string()).unwrap_or("-".into()),
+            p.pb_valid().map(|v| v.to_string()).unwrap_or("-".into()),
         );
     }
     s

@@ -264,6 +264,12 @@ pub fn validation_success(models: &Models, val: &[TrainingComplex], samples: usi
     Ok(hits as f64 / total.max(1) as f64)
 }
 
+/// Writes the resume checkpoint (weights, EMA weights and training state) to `last`.
+fn save_checkpoint(tr: &Trainer, state: &TrainState, last: &Path, cfg: &ScoreTrainConfig) -> Result<()> {
+    tr.save(last, cfg, false)?;
+    state.save(last)
+}
+
 /// Runs (or resumes) score training; the best checkpoint by validation docking goes to `<run>/best`.
 pub fn train_score(
     train: &[TrainingComplex],
@@ -317,8 +323,7 @@ pub fn train_score(
                 log(&format!("step {} mean loss {loss:.4} [{:.1} min]", state.step, state.seconds / 60.0));
             }
             if last_save.elapsed().as_secs_f64() > cfg.checkpoint_minutes * 60.0 {
-                tr.save(&last, cfg, false)?;
-                state.save(&last)?;
+                save_checkpoint(&tr, &state, &last, cfg)?;
                 last_save = Instant::now();
             }
             if state.seconds / 60.0 > cfg.max_minutes {
@@ -329,39 +334,35 @@ pub fn train_score(
         let mean = sum.map(|s| s / n.max(1) as f64);
         let out_of_time = state.seconds / 60.0 > cfg.max_minutes;
         let validate = state.epoch % cfg.val_every.max(1) == 0 || out_of_time || state.epoch == cfg.epochs;
-        if !validate {
-            log(&format!("epoch {} step {} loss {:.4} [{:.1} min]", state.epoch, state.step, mean.iter().sum::<f64>(), state.seconds / 60.0));
-            tr.save(&last, cfg, false)?;
-            state.save(&last)?;
-            last_save = Instant::now();
-            continue;
-        }
-        let metric = if val_subset.is_empty() {
-            None
-        } else {
-            Some(validation_success(&tr.ema_models, val_subset, cfg.val_samples, cfg.val_steps, cfg.seed)?)
-        };
         let loss = mean.iter().sum::<f64>();
-        state.history.push((state.epoch, state.step, loss, metric));
-        log(&format!(
-            "epoch {} step {} loss {:.4} (tr {:.3} rot {:.3} tor {:.3}) val_success {} [{:.1} min]",
-            state.epoch,
-            state.step,
-            loss,
-            mean[0],
-            mean[1],
-            mean[2],
-            metric.map(|m| format!("{:.3}", m)).unwrap_or("-".into()),
-            state.seconds / 60.0
-        ));
-        // ties go to the later epoch: with equal validation success, more training is preferred
-        if metric.is_some() && metric >= state.best_metric || (metric.is_none() && state.best_metric.is_none()) {
-            state.best_metric = metric.or(Some(-loss));
-            tr.save(&best, cfg, true)?;
-            state.save(&best)?;
+        if validate {
+            let metric = if val_subset.is_empty() {
+                None
+            } else {
+                Some(validation_success(&tr.ema_models, val_subset, cfg.val_samples, cfg.val_steps, cfg.seed)?)
+            };
+            state.history.push((state.epoch, state.step, loss, metric));
+            log(&format!(
+                "epoch {} step {} loss {:.4} (tr {:.3} rot {:.3} tor {:.3}) val_success {} [{:.1} min]",
+                state.epoch,
+                state.step,
+                loss,
+                mean[0],
+                mean[1],
+                mean[2],
+                metric.map(|m| format!("{:.3}", m)).unwrap_or("-".into()),
+                state.seconds / 60.0
+            ));
+            // ties go to the later epoch: with equal validation success, more training is preferred
+            if metric.is_some() && metric >= state.best_metric || (metric.is_none() && state.best_metric.is_none()) {
+                state.best_metric = metric.or(Some(-loss));
+                tr.save(&best, cfg, true)?;
+                state.save(&best)?;
+            }
+        } else {
+            log(&format!("epoch {} step {} loss {loss:.4} [{:.1} min]", state.epoch, state.step, state.seconds / 60.0));
         }
-        tr.save(&last, cfg, false)?;
-        state.save(&last)?;
+        save_checkpoint(&tr, &state, &last, cfg)?;
         last_save = Instant::now();
         if out_of_time {
             log("time budget reached");
