@@ -6,7 +6,8 @@ use clap::{Args, Parser, Subcommand};
 use disco_dock::bench::{run_benchmark, summarise, summary_lines, BenchOptions, BenchPocket};
 use disco_dock::chem::conformer::{prepare_ligand, ConformerOptions};
 use disco_dock::chem::Vec3;
-use disco_dock::dock::models::{default_model_dir, Models};
+use disco_dock::diffusion::sampler::Temperature;
+use disco_dock::dock::models::{default_model_dir, InferenceDefaults, Models};
 use disco_dock::dock::output::{summary_table, write_outputs};
 use disco_dock::dock::screen::{read_batch_csv, unique_names, ResultRow, ResultsCsv, Shard};
 use disco_dock::dock::{dock, sampling_options, DockOptions, DockedPose, Pocket, Target};
@@ -75,6 +76,25 @@ pub struct DockSettings {
     /// Skip the physics refinement of poses.
     #[arg(long)]
     pub no_refine: bool,
+    /// Monte Carlo steps (Vina-style mutate, minimise, accept) after refining each sampled pose
+    /// (0: refinement only) [default: the model's sampling.json, else 0].
+    #[arg(long)]
+    pub search_steps: Option<usize>,
+    /// Temperature of the latent prior (> 1 explores more binding modes) [default: the model's
+    /// sampling.json, else 1.5].
+    #[arg(long)]
+    pub latent_temperature: Option<f64>,
+    /// Low-temperature sampling: inverse temperatures of translation, rotation and torsions
+    /// (DiffDock's temp_sampling; 1 = plain sampling) [default: the model's sampling.json].
+    #[arg(long, num_args = 3, value_names = ["TR", "ROT", "TOR"])]
+    pub temp_sampling: Option<Vec<f64>>,
+    /// Low-temperature sampling: extra Langevin noise and drift per component (DiffDock's temp_psi).
+    #[arg(long, num_args = 3, value_names = ["TR", "ROT", "TOR"])]
+    pub temp_psi: Option<Vec<f64>>,
+    /// Low-temperature sampling: data sigma per component, 0..1 between the schedule's smallest
+    /// and largest sigma in log (DiffDock's temp_sigma_data).
+    #[arg(long, num_args = 3, value_names = ["TR", "ROT", "TOR"])]
+    pub temp_sigma_data: Option<Vec<f64>>,
     /// Pose ranking: energy (PB-valid first, then Vina-like energy; chosen on val) or confidence.
     #[arg(long, default_value = "energy")]
     pub ranking: String,
@@ -338,10 +358,35 @@ fn pocket(settings: &DockSettings) -> Result<Pocket> {
     }
 }
 
-fn dock_options(settings: &DockSettings, pocket: &Pocket) -> Result<DockOptions> {
+/// The model's tuned inference settings with the user's overrides.
+fn inference_settings(settings: &DockSettings, models: &Models) -> InferenceDefaults {
+    let mut out = models.defaults.clone();
+    out.search_steps = settings.search_steps.unwrap_or(out.search_steps);
+    out.latent_temperature = settings.latent_temperature.unwrap_or(out.latent_temperature);
+    let t = &mut out.temperatures;
+    let fields: [(&Option<Vec<f64>>, fn(&mut Temperature) -> &mut f64); 3] =
+        [(&settings.temp_sampling, |t| &mut t.sampling), (&settings.temp_psi, |t| &mut t.psi), (&settings.temp_sigma_data, |t| &mut t.sigma_data)];
+    for (values, field) in fields {
+        if let Some(v) = values {
+            for (component, value) in [&mut t.tr, &mut t.rot, &mut t.tor].into_iter().zip(v) {
+                *field(component) = *value;
+            }
+        }
+    }
+    out
+}
+
+fn dock_options(settings: &DockSettings, pocket: &Pocket, models: &Models) -> Result<DockOptions> {
+    let tuned = inference_settings(settings, models);
+    let sampling = sampling_options(settings.samples, settings.steps, settings.seed, pocket, &tuned);
+    sampling.sampler.validate()?;
+    if !(tuned.latent_temperature > 0.0 && tuned.latent_temperature.is_finite()) {
+        bail!("--latent-temperature must be a positive number, got {}", tuned.latent_temperature);
+    }
     Ok(DockOptions {
-        sampling: sampling_options(settings.samples, settings.steps, settings.seed, pocket),
+        sampling,
         refine: !settings.no_refine,
+        search_steps: tuned.search_steps,
         ranking: settings.ranking.parse()?,
         ..Default::default()
     })
@@ -371,7 +416,7 @@ fn run_dock(cmd: &DockCmd, quiet: bool) -> Result<()> {
     let models = load_models(&cmd.settings)?;
     let protein = read_protein(&cmd.protein)?;
     let pocket = pocket(&cmd.settings)?;
-    let options = dock_options(&cmd.settings, &pocket)?;
+    let options = dock_options(&cmd.settings, &pocket, &models)?;
     let target = Target::new(&protein, &pocket, &options)?;
     let records = read_ligand_argument(&cmd.ligand)?;
     let names = unique_names(&records.iter().map(|r| r.name.clone()).collect::<Vec<_>>());
@@ -448,7 +493,7 @@ fn run_screen(cmd: &ScreenCmd, quiet: bool) -> Result<()> {
     let models = load_models(&cmd.run.settings)?;
     let protein = read_protein(&cmd.protein)?;
     let pocket = pocket(&cmd.run.settings)?;
-    let options = dock_options(&cmd.run.settings, &pocket)?;
+    let options = dock_options(&cmd.run.settings, &pocket, &models)?;
     let target = Target::new(&protein, &pocket, &options)?;
     let records = read_ligand_file(&cmd.ligands)?;
     let names = unique_names(&records.iter().map(|r| r.name.clone()).collect::<Vec<_>>());
@@ -465,7 +510,7 @@ fn run_batch(cmd: &BatchCmd, quiet: bool) -> Result<()> {
     }
     let names = unique_names(&rows.iter().map(|r| r.complex_name.clone()).collect::<Vec<_>>());
     let pocket = pocket(&cmd.run.settings)?;
-    let options = dock_options(&cmd.run.settings, &pocket)?;
+    let options = dock_options(&cmd.run.settings, &pocket, &models)?;
     let base = cmd.csv.parent().unwrap_or(Path::new("."));
     let mut targets: std::collections::HashMap<String, std::result::Result<std::rc::Rc<Target>, String>> = Default::default();
     run_items(&cmd.out, cmd.run.shard.as_deref(), &names, quiet, |k, dir| {
@@ -511,11 +556,8 @@ fn run_benchmark_cmd(cmd: &BenchCmd, quiet: bool) -> Result<()> {
     let pocket: BenchPocket = cmd.pocket.parse()?;
     let options = BenchOptions {
         pocket,
-        samples: cmd.settings.samples,
-        steps: cmd.settings.steps,
-        seed: cmd.settings.seed,
-        // the benchmark sets the pocket and sampling per complex
-        dock: dock_options(&cmd.settings, &Pocket::Blind)?,
+        // the benchmark sets the initial sigma per complex from its pocket
+        dock: dock_options(&cmd.settings, &Pocket::Blind, &models)?,
     };
     let bar = progress(quiet, ids.len() as u64, "benchmark");
     let cache = PrepareCache::new(PrepareCache::default_dir());

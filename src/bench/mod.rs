@@ -5,7 +5,7 @@
 use crate::chem::{centroid, Vec3};
 use crate::chem::conformer::ConformerOptions;
 use crate::dock::models::Models;
-use crate::dock::{dock, sampling_options, DockOptions, DockedPose, Pocket, Target};
+use crate::dock::{dock, initial_sigma, DockOptions, DockedPose, Pocket, Target};
 use crate::error::{Error, Result};
 use crate::geometry::{automorphisms, symmetry_rmsd};
 use crate::io::dataset::{complex_files, PrepareCache};
@@ -124,13 +124,7 @@ pub fn summarise(rows: &[BenchRow]) -> BenchSummary {
 pub struct BenchOptions {
     /// Pocket mode.
     pub pocket: BenchPocket,
-    /// Poses per complex.
-    pub samples: usize,
-    /// Reverse-diffusion steps.
-    pub steps: usize,
-    /// Seed.
-    pub seed: u64,
-    /// Docking settings other than sampling (refinement, ranking).
+    /// Docking settings; the initial translation sigma is set per complex from its pocket.
     pub dock: DockOptions,
 }
 
@@ -156,14 +150,14 @@ pub struct PoseRow {
 /// Docks one complex and measures its RMSDs; also returns every pose's row.
 pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCache, options: &BenchOptions) -> Result<(BenchRow, Vec<PoseRow>)> {
     let files = complex_files(data, id)?;
-    let (complex, _) = cache.get_or_prepare(&files, &ConformerOptions { seed: options.seed as u32, ..Default::default() })?;
+    let (complex, _) = cache.get_or_prepare(&files, &ConformerOptions { seed: options.dock.sampling.sampler.seed as u32, ..Default::default() })?;
     let crystal = complex.ligand.reference.clone().ok_or_else(|| Error::invalid(id, "no crystal coordinates"))?;
     let pocket = match options.pocket {
         BenchPocket::Crystal => Pocket::Box { center: centroid(&crystal), size: Vec3::repeat(CRYSTAL_BOX) },
         BenchPocket::None => Pocket::Blind,
     };
     let mut dock_options = options.dock.clone();
-    dock_options.sampling = sampling_options(options.samples, options.steps, options.seed, &pocket);
+    dock_options.sampling.initial_sigma = initial_sigma(&pocket);
     let start = Instant::now();
     let target = Target::new(&complex.protein, &pocket, &dock_options)?;
     let result = dock(models, &target, &complex.ligand, &dock_options)?;

@@ -12,8 +12,10 @@ use crate::diffusion::sampler::SamplerConfig;
 use crate::error::{Error, Result};
 use crate::graph::{crop, pocket_residues};
 use crate::model::ComplexGraph;
-use crate::physics::{check_pose, refine, PocketBox, PoseChecks, RefineOptions, VinaLigand, VinaScorer};
-use models::Models;
+use crate::physics::{check_pose, monte_carlo, PocketBox, PoseChecks, RefineOptions, SearchOptions, VinaLigand, VinaScorer};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use models::{InferenceDefaults, Models};
 use rayon::prelude::*;
 use sampling::{confidence_logits, sample_poses, SamplingOptions};
 use serde::Serialize;
@@ -74,6 +76,9 @@ pub struct DockOptions {
     pub sampling: SamplingOptions,
     /// Refine poses with the Vina-like scoring function.
     pub refine: bool,
+    /// Monte Carlo steps (mutate, minimise, accept) after refining each sampled pose; 0 only
+    /// refines. Seeded from the sampling seed and the pose index.
+    pub search_steps: usize,
     /// Ranking rule.
     pub ranking: Ranking,
     /// Radius of the residue crop around the pocket centre, beyond the box (Å).
@@ -82,7 +87,7 @@ pub struct DockOptions {
 
 impl Default for DockOptions {
     fn default() -> Self {
-        DockOptions { sampling: SamplingOptions::default(), refine: true, ranking: Ranking::Energy, crop_margin: 8.0 }
+        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: 0, ranking: Ranking::Energy, crop_margin: 8.0 }
     }
 }
 
@@ -197,7 +202,8 @@ pub fn dock(models: &Models, target: &Target, ligand: &PreparedLigand, options: 
     let finished: Vec<(Vec<Vec3>, Option<(f64, f64)>)> = sampled
         .poses
         .into_par_iter()
-        .map(|pose| finish_pose(target, &vina, ligand, pose, options.refine))
+        .enumerate()
+        .map(|(i, pose)| finish_pose(target, &vina, ligand, pose, options, i))
         .collect();
     log::info!("{}: refined and scored in {:.1} s", ligand.ligand.name, start.elapsed().as_secs_f64());
     let coords: Vec<Vec<Vec3>> = finished.iter().map(|(c, _)| c.clone()).collect();
@@ -230,11 +236,21 @@ pub fn dock(models: &Models, target: &Target, ligand: &PreparedLigand, options: 
 }
 
 /// Refines a pose (when asked and possible) and scores it: (coords, Some((affinity, energy))).
-fn finish_pose(target: &Target, vina: &VinaLigand, ligand: &PreparedLigand, pose: Vec<Vec3>, refine_pose: bool) -> (Vec<Vec3>, Option<(f64, f64)>) {
+/// With `options.search_steps > 0` the refinement is a Monte Carlo search seeded by `index`.
+fn finish_pose(
+    target: &Target,
+    vina: &VinaLigand,
+    ligand: &PreparedLigand,
+    pose: Vec<Vec3>,
+    options: &DockOptions,
+    index: usize,
+) -> (Vec<Vec3>, Option<(f64, f64)>) {
     let Some(scorer) = &target.scorer else { return (pose, None) };
-    if refine_pose {
-        let options = RefineOptions { exact: target.exact_scoring, ..Default::default() };
-        if let Ok(r) = refine(scorer, vina, &ligand.torsions, &pose, &options) {
+    if options.refine {
+        let refine = RefineOptions { exact: target.exact_scoring, ..Default::default() };
+        let search = SearchOptions { steps: options.search_steps, refine, ..Default::default() };
+        let mut rng = ChaCha8Rng::seed_from_u64(options.sampling.sampler.seed.wrapping_mul(0x9E37_79B9).wrapping_add(index as u64));
+        if let Ok(r) = monte_carlo(scorer, vina, &ligand.torsions, &pose, &search, &mut rng) {
             return (r.coords, Some((r.energy.total, r.energy.objective())));
         }
     }
@@ -259,13 +275,20 @@ pub fn rank_poses(poses: &mut [DockedPose], ranking: Ranking) {
     }
 }
 
-/// Default sampler settings for docking with `samples` poses and `steps` steps from `seed`.
-pub fn sampling_options(samples: usize, steps: usize, seed: u64, pocket: &Pocket) -> SamplingOptions {
-    let initial_sigma = match pocket {
+/// Sigma of the initial translation around the centre: a quarter of the box's longest edge
+/// (2-19 Å), the schedule's maximum (19 Å) for blind docking.
+pub fn initial_sigma(pocket: &Pocket) -> f64 {
+    match pocket {
         Pocket::Box { size, .. } => (size.max() / 4.0).clamp(2.0, 19.0),
         Pocket::Blind => 19.0,
-    };
-    SamplingOptions { samples, sampler: SamplerConfig { steps, seed, ..Default::default() }, latent_temperature: 1.5, initial_sigma }
+    }
+}
+
+/// Sampler settings for docking with `samples` poses and `steps` steps from `seed`, with the
+/// temperatures of `defaults` (a model's tuned settings, possibly overridden by the user).
+pub fn sampling_options(samples: usize, steps: usize, seed: u64, pocket: &Pocket, defaults: &InferenceDefaults) -> SamplingOptions {
+    let sampler = SamplerConfig { steps, seed, temperatures: defaults.temperatures, ..Default::default() };
+    SamplingOptions { samples, sampler, latent_temperature: defaults.latent_temperature, initial_sigma: initial_sigma(pocket) }
 }
 
 #[cfg(test)]

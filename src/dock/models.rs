@@ -1,9 +1,12 @@
 //! The set of trained networks used for docking, loaded from a model folder
-//! (`score`, `prior`, `confidence`; each `<name>.json` + `<name>.safetensors`).
+//! (`score`, `prior`, `confidence`; each `<name>.json` + `<name>.safetensors`), with the
+//! inference settings tuned for them on val (`sampling.json`, optional).
 
+use crate::diffusion::sampler::Temperatures;
 use crate::error::{Error, Result};
 use crate::model::store::{has_network, load_config, load_weights};
 use crate::model::{ConfidenceConfig, ConfidenceModel, LatentPrior, PriorConfig, ScoreConfig, ScoreModel};
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use tch::nn::VarStore;
 use tch::Device;
@@ -19,7 +22,43 @@ pub struct Models {
     pub confidence: Option<ConfidenceModel>,
     /// Device the networks live on.
     pub device: Device,
+    /// Inference settings tuned for these networks (defaults of the docking commands).
+    pub defaults: InferenceDefaults,
     _stores: Vec<VarStore>,
+}
+
+/// Inference settings that belong to a trained model because they were tuned on val for it:
+/// read from `sampling.json` in the model folder; every field is optional.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InferenceDefaults {
+    /// Low-temperature sampling of translation, rotation and torsions.
+    pub temperatures: Temperatures,
+    /// Temperature of the latent prior.
+    pub latent_temperature: f64,
+    /// Monte Carlo search steps per sampled pose.
+    pub search_steps: usize,
+}
+
+impl Default for InferenceDefaults {
+    fn default() -> Self {
+        InferenceDefaults { temperatures: Temperatures::default(), latent_temperature: 1.5, search_steps: 0 }
+    }
+}
+
+impl InferenceDefaults {
+    /// File name inside a model folder.
+    pub const FILE: &'static str = "sampling.json";
+
+    /// Reads `dir/sampling.json`, or the defaults when the file is absent.
+    pub fn load(dir: &Path) -> Result<InferenceDefaults> {
+        let path = dir.join(Self::FILE);
+        if !path.exists() {
+            return Ok(InferenceDefaults::default());
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        serde_json::from_str(&text).map_err(|e| Error::parse(&path, None, e.to_string()))
+    }
 }
 
 /// The folder of the model shipped with disco-dock (`data/models/default` in the source tree,
@@ -73,11 +112,31 @@ impl Models {
         } else {
             None
         };
-        Ok(Models { score, prior, confidence, device, _stores: stores })
+        let defaults = InferenceDefaults::load(dir)?;
+        Ok(Models { score, prior, confidence, device, defaults, _stores: stores })
     }
 
     /// Wraps networks built elsewhere (e.g. during training).
     pub fn from_parts(score: ScoreModel, prior: Option<LatentPrior>, confidence: Option<ConfidenceModel>, device: Device) -> Models {
-        Models { score, prior, confidence, device, _stores: Vec::new() }
+        Models { score, prior, confidence, device, defaults: InferenceDefaults::default(), _stores: Vec::new() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inference_defaults_read_partial_files_and_reject_typos() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(InferenceDefaults::load(dir.path()).unwrap(), InferenceDefaults::default());
+        std::fs::write(dir.path().join(InferenceDefaults::FILE), r#"{"search_steps": 7, "temperatures": {"rot": {"sampling": 2.0}}}"#).unwrap();
+        let read = InferenceDefaults::load(dir.path()).unwrap();
+        assert_eq!(read.search_steps, 7);
+        assert_eq!(read.temperatures.rot.sampling, 2.0);
+        assert_eq!(read.temperatures.tr, Temperatures::default().tr);
+        std::fs::write(dir.path().join(InferenceDefaults::FILE), r#"{"search_step": 7}"#).unwrap();
+        let err = InferenceDefaults::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("sampling.json"), "{err}");
     }
 }

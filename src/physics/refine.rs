@@ -60,6 +60,21 @@ pub fn refine(
     coords: &[Vec3],
     options: &RefineOptions,
 ) -> Result<Refined> {
+    let (coords, _, steps) = minimise(scorer, ligand, torsions, coords, options)?;
+    let energy = scorer.score_exact(ligand, &coords)?;
+    Ok(Refined { coords, energy, steps })
+}
+
+/// Minimises `inter + intra` from `coords` as [`refine()`] does, returning the minimised pose,
+/// the objective the minimiser saw (grid or exact, as `options.exact` says) and the iterations.
+/// Cheaper than [`refine()`] when only the objective is needed (Monte Carlo search).
+pub fn minimise(
+    scorer: &VinaScorer,
+    ligand: &VinaLigand,
+    torsions: &[Torsion],
+    coords: &[Vec3],
+    options: &RefineOptions,
+) -> Result<(Vec<Vec3>, f64, usize)> {
     let space = PoseSpace::new(coords, torsions)?;
     if coords.len() != ligand.len() {
         return Err(Error::invalid("refine", format!("{} coordinates for {} atoms", coords.len(), ligand.len())));
@@ -73,21 +88,20 @@ pub fn refine(
             Err(_) => (f64::INFINITY, vec![0.0; x.len()]),
         }
     };
-    let (x, steps) = lbfgs(objective, vec![0.0; space.dim()], options);
-    let coords = space.coords(&x);
-    let energy = scorer.score_exact(ligand, &coords)?;
-    Ok(Refined { coords, energy, steps })
+    let (x, steps) = lbfgs(&objective, vec![0.0; space.dim()], options);
+    let value = objective(&x).0;
+    Ok((space.coords(&x), value, steps))
 }
 
 /// Pose parameters around a starting pose: x = (translation, rotation vector, torsion deltas).
-struct PoseSpace<'a> {
+pub(crate) struct PoseSpace<'a> {
     start: &'a [Vec3],
     torsions: &'a [Torsion],
     centre: Vec3,
 }
 
 impl<'a> PoseSpace<'a> {
-    fn new(start: &'a [Vec3], torsions: &'a [Torsion]) -> Result<Self> {
+    pub(crate) fn new(start: &'a [Vec3], torsions: &'a [Torsion]) -> Result<Self> {
         let n = start.len();
         let valid = |t: &Torsion| t.axis.0 < n && t.axis.1 < n && t.axis.0 != t.axis.1 && t.moving.iter().all(|&m| m < n);
         if let Some(bad) = torsions.iter().find(|t| !valid(t)) {
@@ -96,11 +110,11 @@ impl<'a> PoseSpace<'a> {
         Ok(PoseSpace { start, torsions, centre: centroid(start) })
     }
 
-    fn dim(&self) -> usize {
+    pub(crate) fn dim(&self) -> usize {
         6 + self.torsions.len()
     }
 
-    fn coords(&self, x: &[f64]) -> Vec<Vec3> {
+    pub(crate) fn coords(&self, x: &[f64]) -> Vec<Vec3> {
         let mut pose = self.start.to_vec();
         apply_torsions(&mut pose, self.torsions, &x[6..]);
         let rotation = rotation_from_vector(&Vec3::new(x[3], x[4], x[5]));
@@ -142,7 +156,7 @@ fn left_jacobian(w: &Vec3) -> Matrix3<f64> {
 
 /// Minimises `f` (returning value and gradient) from `x` by L-BFGS; returns the minimiser and the
 /// number of iterations.
-fn lbfgs(f: impl Fn(&[f64]) -> (f64, Vec<f64>), mut x: Vec<f64>, options: &RefineOptions) -> (Vec<f64>, usize) {
+fn lbfgs(f: &impl Fn(&[f64]) -> (f64, Vec<f64>), mut x: Vec<f64>, options: &RefineOptions) -> (Vec<f64>, usize) {
     let (mut fx, mut g) = f(&x);
     let mut history: Vec<(Vec<f64>, Vec<f64>, f64)> = Vec::new();
     for step in 0..options.max_steps {
@@ -154,7 +168,7 @@ fn lbfgs(f: impl Fn(&[f64]) -> (f64, Vec<f64>), mut x: Vec<f64>, options: &Refin
             history.clear();
             dir = g.iter().map(|v| -v).collect();
         }
-        let Some((x_new, f_new, g_new)) = armijo(&f, &x, fx, &g, &dir, options.max_step) else {
+        let Some((x_new, f_new, g_new)) = armijo(f, &x, fx, &g, &dir, options.max_step) else {
             if history.is_empty() {
                 return (x, step);
             }
