@@ -319,16 +319,17 @@ impl VinaScorer {
         use rayon::prelude::*;
         let tables: Vec<Vec<Vec<f64>>> = types.iter().map(|&t| Self::pair_tables(t)).collect();
         let slabs: Vec<Vec<f64>> = (0..self.dims[0]).into_par_iter().map(|i| self.slab(i, &tables)).collect();
-        let slab_len = self.dims[1] * self.dims[2];
-        (0..types.len())
+        let n_types = types.len();
+        (0..n_types)
             .map(|t| {
-                let values = slabs.iter().flat_map(|s| s[t * slab_len..(t + 1) * slab_len].iter().map(|&v| v as f32)).collect();
+                let values = slabs.iter().flat_map(|s| s[t..].iter().step_by(n_types).map(|&v| v as f32)).collect();
                 Grid::from_values(self.origin, self.spacing, self.dims, values).expect("grid dimensions validated in VinaScorer::new")
             })
             .collect()
     }
 
-    /// Grid values of slab `i` (fixed x) for each table set, laid out [type][y][z]: every protein
+    /// Grid values of slab `i` (fixed x) for each table set, laid out [y][z][type] (the types of
+    /// one lattice point side by side, for the innermost loop): every protein
     /// atom within the cutoff of the slab adds its tabulated energy to exactly the lattice points
     /// within the cutoff of it.
     fn slab(&self, i: usize, tables: &[Vec<Vec<f64>>]) -> Vec<f64> {
@@ -341,6 +342,7 @@ impl VinaScorer {
         let cutoff2 = CUTOFF * CUTOFF;
         for (atom, kind) in self.atoms[first..last].iter().zip(&self.types[first..last]) {
             let dx2 = (atom.x - x).powi(2);
+            let rows: Vec<&[f64]> = tables.iter().map(|table| &table[kind.index()][..]).collect();
             for j in lattice_range(atom.y, (cutoff2 - dx2).max(0.0).sqrt(), self.origin.y, h, ny) {
                 let dy2 = (self.origin.y + j as f64 * h - atom.y).powi(2);
                 for k in lattice_range(atom.z, (cutoff2 - dx2 - dy2).max(0.0).sqrt(), self.origin.z, h, nz) {
@@ -350,9 +352,9 @@ impl VinaScorer {
                     }
                     let s = r2 * TABLE_SAMPLES_PER_A2;
                     let (lo, frac) = (s as usize, s.fract());
-                    for (t, table) in tables.iter().enumerate() {
-                        let row = &table[kind.index()];
-                        out[(t * ny + j) * nz + k] += row[lo] + frac * (row[lo + 1] - row[lo]);
+                    let point = &mut out[(j * nz + k) * tables.len()..][..tables.len()];
+                    for (value, row) in point.iter_mut().zip(&rows) {
+                        *value += row[lo] + frac * (row[lo + 1] - row[lo]);
                     }
                 }
             }
