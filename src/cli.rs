@@ -98,6 +98,10 @@ pub struct DockSettings {
     /// Pose ranking: energy (PB-valid first, then Vina-like energy; chosen on val) or confidence.
     #[arg(long, default_value = "energy")]
     pub ranking: String,
+    /// Blind docking (no box): dock into this many of the pockets found on the protein surface,
+    /// sharing the samples (0: sample over the whole protein).
+    #[arg(long, default_value_t = disco_dock::dock::DEFAULT_BLIND_POCKETS)]
+    pub blind_pockets: usize,
     /// Box centre (Å), with --size.
     #[arg(long, num_args = 3, value_names = ["X", "Y", "Z"], allow_negative_numbers = true)]
     pub center: Option<Vec<f64>>,
@@ -376,9 +380,9 @@ fn inference_settings(settings: &DockSettings, models: &Models) -> InferenceDefa
     out
 }
 
-fn dock_options(settings: &DockSettings, pocket: &Pocket, models: &Models) -> Result<DockOptions> {
+fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions> {
     let tuned = inference_settings(settings, models);
-    let sampling = sampling_options(settings.samples, settings.steps, settings.seed, pocket, &tuned);
+    let sampling = sampling_options(settings.samples, settings.steps, settings.seed, &tuned);
     sampling.sampler.validate()?;
     if !(tuned.latent_temperature > 0.0 && tuned.latent_temperature.is_finite()) {
         bail!("--latent-temperature must be a positive number, got {}", tuned.latent_temperature);
@@ -388,6 +392,7 @@ fn dock_options(settings: &DockSettings, pocket: &Pocket, models: &Models) -> Re
         refine: !settings.no_refine,
         search_steps: tuned.search_steps,
         ranking: settings.ranking.parse()?,
+        blind_pockets: settings.blind_pockets,
         ..Default::default()
     })
 }
@@ -416,7 +421,7 @@ fn run_dock(cmd: &DockCmd, quiet: bool) -> Result<()> {
     let models = load_models(&cmd.settings)?;
     let protein = read_protein(&cmd.protein)?;
     let pocket = pocket(&cmd.settings)?;
-    let options = dock_options(&cmd.settings, &pocket, &models)?;
+    let options = dock_options(&cmd.settings, &models)?;
     let target = Target::new(&protein, &pocket, &options)?;
     let records = read_ligand_argument(&cmd.ligand)?;
     let names = unique_names(&records.iter().map(|r| r.name.clone()).collect::<Vec<_>>());
@@ -493,7 +498,7 @@ fn run_screen(cmd: &ScreenCmd, quiet: bool) -> Result<()> {
     let models = load_models(&cmd.run.settings)?;
     let protein = read_protein(&cmd.protein)?;
     let pocket = pocket(&cmd.run.settings)?;
-    let options = dock_options(&cmd.run.settings, &pocket, &models)?;
+    let options = dock_options(&cmd.run.settings, &models)?;
     let target = Target::new(&protein, &pocket, &options)?;
     let records = read_ligand_file(&cmd.ligands)?;
     let names = unique_names(&records.iter().map(|r| r.name.clone()).collect::<Vec<_>>());
@@ -510,7 +515,7 @@ fn run_batch(cmd: &BatchCmd, quiet: bool) -> Result<()> {
     }
     let names = unique_names(&rows.iter().map(|r| r.complex_name.clone()).collect::<Vec<_>>());
     let pocket = pocket(&cmd.run.settings)?;
-    let options = dock_options(&cmd.run.settings, &pocket, &models)?;
+    let options = dock_options(&cmd.run.settings, &models)?;
     let base = cmd.csv.parent().unwrap_or(Path::new("."));
     let mut targets: std::collections::HashMap<String, std::result::Result<std::rc::Rc<Target>, String>> = Default::default();
     run_items(&cmd.out, cmd.run.shard.as_deref(), &names, quiet, |k, dir| {
@@ -556,8 +561,7 @@ fn run_benchmark_cmd(cmd: &BenchCmd, quiet: bool) -> Result<()> {
     let pocket: BenchPocket = cmd.pocket.parse()?;
     let options = BenchOptions {
         pocket,
-        // the benchmark sets the initial sigma per complex from its pocket
-        dock: dock_options(&cmd.settings, &Pocket::Blind, &models)?,
+        dock: dock_options(&cmd.settings, &models)?,
     };
     let bar = progress(quiet, ids.len() as u64, "benchmark");
     let cache = PrepareCache::new(PrepareCache::default_dir());

@@ -130,3 +130,23 @@ fn batch_csv_with_a_bad_row_finishes_the_good_rows() {
     assert!(text.lines().any(|l| l.starts_with("bad_smiles,failed")), "{text}");
     assert!(out.join("poses/good/rank1.sdf").exists());
 }
+
+#[test]
+fn blind_docking_shares_samples_among_found_pockets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("model");
+    small_model(&model);
+    let out = tmp.path().join("out");
+    let (m, o) = (model.to_str().unwrap(), out.to_str().unwrap());
+    let args = [
+        "--protein", "examples/1iep/protein.pdbqt.gz", "--ligand", "examples/1iep/imatinib.smi", "--blind-pockets", "2",
+        "--samples", "4", "--steps", "3", "--threads", "1", "--search-steps", "2", "--model", m, "--out", o, "--quiet",
+    ];
+    let r = disco(&args);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let sdf = std::fs::read_to_string(out.join("poses.sdf")).unwrap();
+    let lines: Vec<&str> = sdf.lines().collect();
+    let mut sites: Vec<&str> = lines.windows(2).filter(|w| w[0] == "> <site>").map(|w| w[1]).collect();
+    sites.sort();
+    assert_eq!(sites, ["0", "0", "1", "1"], "two poses in each of the two best pockets");
+}

@@ -5,7 +5,7 @@
 use crate::chem::{centroid, Vec3};
 use crate::chem::conformer::ConformerOptions;
 use crate::dock::models::Models;
-use crate::dock::{dock, initial_sigma, DockOptions, DockedPose, Pocket, Target};
+use crate::dock::{dock, DockOptions, DockedPose, Pocket, Target};
 use crate::error::{Error, Result};
 use crate::geometry::{automorphisms, symmetry_rmsd};
 use crate::io::dataset::{complex_files, PrepareCache};
@@ -124,7 +124,7 @@ pub fn summarise(rows: &[BenchRow]) -> BenchSummary {
 pub struct BenchOptions {
     /// Pocket mode.
     pub pocket: BenchPocket,
-    /// Docking settings; the initial translation sigma is set per complex from its pocket.
+    /// Docking settings.
     pub dock: DockOptions,
 }
 
@@ -156,11 +156,9 @@ pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCach
         BenchPocket::Crystal => Pocket::Box { center: centroid(&crystal), size: Vec3::repeat(CRYSTAL_BOX) },
         BenchPocket::None => Pocket::Blind,
     };
-    let mut dock_options = options.dock.clone();
-    dock_options.sampling.initial_sigma = initial_sigma(&pocket);
     let start = Instant::now();
-    let target = Target::new(&complex.protein, &pocket, &dock_options)?;
-    let result = dock(models, &target, &complex.ligand, &dock_options)?;
+    let target = Target::new(&complex.protein, &pocket, &options.dock)?;
+    let result = dock(models, &target, &complex.ligand, &options.dock)?;
     let seconds = start.elapsed().as_secs_f64();
     let lig = &complex.ligand.ligand;
     let elements: Vec<u8> = lig.atoms.iter().map(|a| a.element).collect();

@@ -3,11 +3,13 @@
 
 pub mod models;
 pub mod output;
+pub mod pockets;
 pub mod sampling;
 pub mod screen;
 
 use crate::chem::conformer::PreparedLigand;
 use crate::chem::{centroid, Protein, Vec3};
+use pockets::{find_pockets, PocketSearch};
 use crate::diffusion::sampler::SamplerConfig;
 use crate::error::{Error, Result};
 use crate::graph::{crop, pocket_residues};
@@ -20,6 +22,9 @@ use rayon::prelude::*;
 use sampling::{confidence_logits, sample_poses, SamplingOptions};
 use serde::Serialize;
 use std::time::Instant;
+
+/// Candidate pockets docked into by blind docking unless told otherwise.
+pub const DEFAULT_BLIND_POCKETS: usize = 3;
 
 /// Largest protein (amino-acid residues) accepted for blind docking.
 pub const MAX_RESIDUES: usize = 6000;
@@ -83,11 +88,13 @@ pub struct DockOptions {
     pub ranking: Ranking,
     /// Radius of the residue crop around the pocket centre, beyond the box (Å).
     pub crop_margin: f64,
+    /// Blind docking: dock into this many of the pockets found (0: the whole protein).
+    pub blind_pockets: usize,
 }
 
 impl Default for DockOptions {
     fn default() -> Self {
-        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: 0, ranking: Ranking::Energy, crop_margin: 8.0 }
+        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: 0, ranking: Ranking::Energy, crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS }
     }
 }
 
@@ -96,6 +103,8 @@ impl Default for DockOptions {
 pub struct DockedPose {
     /// Rank, 1 = best.
     pub rank: usize,
+    /// Index of the target's site the pose was docked in (blind docking: the pocket's rank).
+    pub site: usize,
     /// Ligand heavy-atom coordinates.
     #[serde(skip)]
     pub coords: Vec<Vec3>,
@@ -105,7 +114,8 @@ pub struct DockedPose {
     pub affinity: Option<f64>,
     /// Vina-like inter + intra energy that refinement minimised (kcal/mol).
     pub energy: Option<f64>,
-    /// Latents (node indices: ligand atoms first, then residues) the pose was sampled with.
+    /// Latents the pose was sampled with (node indices in its site's graph: ligand atoms first,
+    /// then residues).
     pub latents: Option<Vec<usize>>,
     /// PoseBusters-style validity checks.
     pub checks: Option<PoseChecks>,
@@ -133,24 +143,78 @@ pub struct DockResult {
     pub seconds: f64,
 }
 
-/// The receptor prepared once for many ligands: the residue crop and the scoring grids.
-pub struct Target {
+/// Edge of the box docked into around each pocket found for blind docking (Å): the box the
+/// networks were trained and validated with.
+pub const SITE_BOX: f64 = 25.0;
+
+/// One place of a receptor that ligands are docked into: the residue crop the networks see and
+/// the scoring function around it.
+pub struct Site {
+    /// The box (or the whole protein) this site covers.
+    pub pocket: Pocket,
     /// The (possibly cropped) protein the networks see.
     pub protein: Protein,
-    /// The full protein (for the complex PDB and clash checks).
-    pub full: Protein,
     /// Docking centre.
     pub center: Vec3,
-    /// Scoring function over the pocket (or over the whole protein for blind docking).
+    /// Scoring function over the pocket (or over the whole protein).
     pub scorer: Option<VinaScorer>,
-    /// Score by direct sums instead of grids (blind docking: grids over a whole protein cost
+    /// Score by direct sums instead of grids (whole protein: grids over a whole protein cost
     /// more than they save for a few dozen poses).
     pub exact_scoring: bool,
 }
 
+/// The receptor prepared once for many ligands: one site for a box; for blind docking one site
+/// per candidate pocket (or the whole protein as one site).
+pub struct Target {
+    /// The full protein (for the complex PDB and clash checks).
+    pub full: Protein,
+    /// Where ligands are docked; samples are shared among the sites.
+    pub sites: Vec<Site>,
+}
+
 impl Target {
-    /// Prepares a receptor for `pocket`: crops residues near the box, builds the scoring box.
+    /// Prepares a receptor for `pocket`. A box gives one site. Blind docking finds pockets and
+    /// docks into the best `options.blind_pockets` of them (25 Å boxes), or into the whole
+    /// protein when that is 0 or no pocket is found.
     pub fn new(protein: &Protein, pocket: &Pocket, options: &DockOptions) -> Result<Target> {
+        let sites = match pocket {
+            Pocket::Box { .. } => vec![Site::new(protein, pocket, options)?],
+            Pocket::Blind => {
+                check_blind_size(protein)?;
+                let found = if options.blind_pockets > 0 { find_pockets(protein, &PocketSearch::default()) } else { Vec::new() };
+                log::info!("{}: {} pockets found, docking into {}", protein.name, found.len(), found.len().min(options.blind_pockets).max(1));
+                let boxes: Vec<Pocket> = found
+                    .iter()
+                    .take(options.blind_pockets)
+                    .map(|site| Pocket::Box { center: site.center, size: Vec3::repeat(SITE_BOX) })
+                    .collect();
+                if boxes.is_empty() {
+                    vec![Site::new(protein, &Pocket::Blind, options)?]
+                } else {
+                    boxes.iter().map(|b| Site::new(protein, b, options)).collect::<Result<_>>()?
+                }
+            }
+        };
+        Ok(Target { full: protein.clone(), sites })
+    }
+}
+
+/// Blind docking refuses proteins above [`MAX_RESIDUES`] amino acids.
+fn check_blind_size(protein: &Protein) -> Result<()> {
+    let residues = protein.residues.iter().filter(|r| r.ca.is_some()).count();
+    if residues > MAX_RESIDUES {
+        return Err(Error::invalid(
+            protein.name.clone(),
+            format!("{residues} residues: too large for blind docking (limit {MAX_RESIDUES}); give a pocket box"),
+        ));
+    }
+    Ok(())
+}
+
+impl Site {
+    /// Crops residues near a box and builds its scoring box; for `Pocket::Blind`, the whole
+    /// protein with a scoring box around all C-alphas.
+    fn new(protein: &Protein, pocket: &Pocket, options: &DockOptions) -> Result<Site> {
         let (center, cropped, pbox) = match pocket {
             Pocket::Box { center, size } => {
                 let radius = size.max() / 2.0 + options.crop_margin;
@@ -159,12 +223,6 @@ impl Target {
             }
             Pocket::Blind => {
                 let ca: Vec<Vec3> = protein.residues.iter().filter_map(|r| r.ca).collect();
-                if ca.len() > MAX_RESIDUES {
-                    return Err(Error::invalid(
-                        protein.name.clone(),
-                        format!("{} residues: too large for blind docking (limit {MAX_RESIDUES}); give a pocket box", ca.len()),
-                    ));
-                }
                 let (lo, hi) = ca.iter().fold((Vec3::repeat(f64::MAX), Vec3::repeat(f64::MIN)), |(lo, hi), p| {
                     (lo.inf(p), hi.sup(p))
                 });
@@ -174,7 +232,7 @@ impl Target {
         };
         let scorer = VinaScorer::new(protein, &pbox, grid_spacing(&pbox)).ok();
         let exact_scoring = matches!(pocket, Pocket::Blind);
-        Ok(Target { protein: cropped, full: protein.clone(), center, scorer, exact_scoring })
+        Ok(Site { pocket: pocket.clone(), protein: cropped, center, scorer, exact_scoring })
     }
 }
 
@@ -189,32 +247,71 @@ fn grid_spacing(b: &PocketBox) -> f64 {
     }
 }
 
-/// Docks one prepared ligand into a prepared target.
+/// Docks one prepared ligand into a prepared target: the samples are shared among its sites
+/// (each with its own seed), and the poses of all sites ranked together.
 pub fn dock(models: &Models, target: &Target, ligand: &PreparedLigand, options: &DockOptions) -> Result<DockResult> {
     let start = Instant::now();
-    let graph = ComplexGraph::new(&ligand.ligand, &target.protein, ligand.torsions.clone());
+    let n_sites = target.sites.len().max(1);
+    let mut poses = Vec::new();
+    let mut errors = Vec::new();
+    for (k, site) in target.sites.iter().enumerate() {
+        let mut site_options = options.clone();
+        site_options.sampling.samples = options.sampling.samples / n_sites + usize::from(k < options.sampling.samples % n_sites);
+        site_options.sampling.sampler.seed = options.sampling.sampler.seed.wrapping_add(k as u64);
+        site_options.sampling.initial_sigma = initial_sigma(&site.pocket);
+        if site_options.sampling.samples == 0 {
+            continue;
+        }
+        match dock_site(models, site, &target.full, ligand, &site_options) {
+            Ok(mut found) => {
+                found.iter_mut().for_each(|p| p.site = k);
+                poses.extend(found);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if poses.is_empty() {
+        return Err(errors.into_iter().next().unwrap_or_else(|| Error::invalid(ligand.ligand.name.clone(), "no site to dock into")));
+    }
+    rank_poses(&mut poses, options.ranking);
+    let best = &target.sites[poses[0].site];
+    log::info!("{}: docked into {} site(s) in {:.1} s", ligand.ligand.name, n_sites, start.elapsed().as_secs_f64());
+    Ok(DockResult {
+        name: ligand.ligand.name.clone(),
+        poses,
+        center: [best.center.x, best.center.y, best.center.z],
+        residues: best.protein.residues.iter().filter(|r| r.ca.is_some()).count(),
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// Samples, refines, checks and scores poses of `ligand` in one site (unranked).
+fn dock_site(models: &Models, site: &Site, full: &Protein, ligand: &PreparedLigand, options: &DockOptions) -> Result<Vec<DockedPose>> {
+    let start = Instant::now();
+    let graph = ComplexGraph::new(&ligand.ligand, &site.protein, ligand.torsions.clone());
     if graph.n_residues() == 0 {
         return Err(Error::invalid(ligand.ligand.name.clone(), "the pocket holds no amino-acid residues"));
     }
-    let sampled = sample_poses(models, &graph, &ligand.ligand.coords, &target.center, &options.sampling)?;
+    let sampled = sample_poses(models, &graph, &ligand.ligand.coords, &site.center, &options.sampling)?;
     log::info!("{}: sampled {} poses in {:.1} s", ligand.ligand.name, sampled.poses.len(), start.elapsed().as_secs_f64());
     let vina = VinaLigand::new(&ligand.ligand, ligand.torsions.len());
     let finished: Vec<(Vec<Vec3>, Option<(f64, f64)>)> = sampled
         .poses
         .into_par_iter()
         .enumerate()
-        .map(|(i, pose)| finish_pose(target, &vina, ligand, pose, options, i))
+        .map(|(i, pose)| finish_pose(site, &vina, ligand, pose, options, i))
         .collect();
     log::info!("{}: refined and scored in {:.1} s", ligand.ligand.name, start.elapsed().as_secs_f64());
     let coords: Vec<Vec<Vec3>> = finished.iter().map(|(c, _)| c.clone()).collect();
     let confidence = confidence_logits(models, &graph, &coords);
-    let mut poses: Vec<DockedPose> = finished
+    Ok(finished
         .into_iter()
         .enumerate()
         .map(|(i, (coords, energy))| {
-            let checks = check_pose(&ligand.ligand, &coords, &ligand.ligand.coords, &target.full).ok();
+            let checks = check_pose(&ligand.ligand, &coords, &ligand.ligand.coords, full).ok();
             DockedPose {
                 rank: 0,
+                site: 0,
                 confidence: confidence.as_ref().map(|c| 1.0 / (1.0 + (-c[i]).exp())),
                 affinity: energy.map(|e| e.0),
                 energy: energy.map(|e| e.1),
@@ -223,31 +320,22 @@ pub fn dock(models: &Models, target: &Target, ligand: &PreparedLigand, options: 
                 coords,
             }
         })
-        .collect();
-    rank_poses(&mut poses, options.ranking);
-    log::info!("{}: checked and ranked in {:.1} s", ligand.ligand.name, start.elapsed().as_secs_f64());
-    Ok(DockResult {
-        name: ligand.ligand.name.clone(),
-        poses,
-        center: [target.center.x, target.center.y, target.center.z],
-        residues: graph.n_residues(),
-        seconds: start.elapsed().as_secs_f64(),
-    })
+        .collect())
 }
 
 /// Refines a pose (when asked and possible) and scores it: (coords, Some((affinity, energy))).
 /// With `options.search_steps > 0` the refinement is a Monte Carlo search seeded by `index`.
 fn finish_pose(
-    target: &Target,
+    site: &Site,
     vina: &VinaLigand,
     ligand: &PreparedLigand,
     pose: Vec<Vec3>,
     options: &DockOptions,
     index: usize,
 ) -> (Vec<Vec3>, Option<(f64, f64)>) {
-    let Some(scorer) = &target.scorer else { return (pose, None) };
+    let Some(scorer) = &site.scorer else { return (pose, None) };
     if options.refine {
-        let refine = RefineOptions { exact: target.exact_scoring, ..Default::default() };
+        let refine = RefineOptions { exact: site.exact_scoring, ..Default::default() };
         let search = SearchOptions { steps: options.search_steps, refine, ..Default::default() };
         let mut rng = ChaCha8Rng::seed_from_u64(options.sampling.sampler.seed.wrapping_mul(0x9E37_79B9).wrapping_add(index as u64));
         if let Ok(r) = monte_carlo(scorer, vina, &ligand.torsions, &pose, &search, &mut rng) {
@@ -286,9 +374,10 @@ pub fn initial_sigma(pocket: &Pocket) -> f64 {
 
 /// Sampler settings for docking with `samples` poses and `steps` steps from `seed`, with the
 /// temperatures of `defaults` (a model's tuned settings, possibly overridden by the user).
-pub fn sampling_options(samples: usize, steps: usize, seed: u64, pocket: &Pocket, defaults: &InferenceDefaults) -> SamplingOptions {
+/// The initial sigma is set per site when docking.
+pub fn sampling_options(samples: usize, steps: usize, seed: u64, defaults: &InferenceDefaults) -> SamplingOptions {
     let sampler = SamplerConfig { steps, seed, temperatures: defaults.temperatures, ..Default::default() };
-    SamplingOptions { samples, sampler, latent_temperature: defaults.latent_temperature, initial_sigma: initial_sigma(pocket) }
+    SamplingOptions { samples, sampler, latent_temperature: defaults.latent_temperature, ..Default::default() }
 }
 
 #[cfg(test)]
@@ -307,7 +396,7 @@ mod tests {
             volume_overlap: 0.0,
             pb_valid: valid,
         };
-        DockedPose { rank: 0, coords: vec![Vec3::repeat(tag)], confidence, affinity: Some(energy), energy: Some(energy), latents: None, checks: Some(checks) }
+        DockedPose { rank: 0, site: 0, coords: vec![Vec3::repeat(tag)], confidence, affinity: Some(energy), energy: Some(energy), latents: None, checks: Some(checks) }
     }
 
     fn order(poses: &[DockedPose]) -> Vec<f64> {

@@ -1,0 +1,97 @@
+//! How often the pocket finder used by blind docking ([`find_pockets`]) finds the crystal
+//! ligand's pocket: for each complex of a split, the rank of the first pocket whose centre lies
+//! within 4 Å / 8 Å of the crystal ligand's centroid (DCC), and whether all ligand atoms fall
+//! inside the 25 Å box docking would use around it.
+//!
+//! Run: `cargo run --release --example pocket_recall -- ../shared/data ../shared/data/splits/val.txt [limit]`.
+
+use anyhow::{Context, Result};
+use disco_dock::chem::{centroid, Vec3};
+use disco_dock::dock::pockets::{find_pockets, PocketSearch};
+use disco_dock::io::dataset::{complex_files, read_split};
+use disco_dock::io::ligand::read_ligand_file;
+use disco_dock::io::protein::read_protein;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Ranks counted as "found".
+const TOP: [usize; 3] = [1, 3, 5];
+/// Edge of the docking box around a pocket centre (Å).
+const BOX: f64 = 25.0;
+
+/// Crystal ligand heavy-atom coordinates from an SDF/MOL2 (first record, atoms other than H).
+fn crystal_coords(path: &std::path::Path) -> Result<Vec<Vec3>> {
+    let records = read_ligand_file(path)?;
+    let options = disco_dock::chem::conformer::ConformerOptions { generate: false, ..Default::default() };
+    let lig = disco_dock::chem::conformer::prepare_ligand(&records[0], &options)?;
+    lig.reference.context("no 3D coordinates")
+}
+
+/// The default search, with fields overridden by POCKET_CLEARANCE, POCKET_RAY, POCKET_LINES and
+/// POCKET_MIN_POINTS (for tuning on val).
+fn search_from_env() -> Result<PocketSearch> {
+    let mut s = PocketSearch::default();
+    let var = |name: &str| std::env::var(name).ok();
+    if let Some(v) = var("POCKET_CLEARANCE") {
+        s.clearance = v.parse()?;
+    }
+    if let Some(v) = var("POCKET_RAY") {
+        s.ray_length = v.parse()?;
+    }
+    if let Some(v) = var("POCKET_LINES") {
+        s.min_lines = v.parse()?;
+    }
+    if let Some(v) = var("POCKET_MIN_POINTS") {
+        s.min_points = v.parse()?;
+    }
+    Ok(s)
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let data = PathBuf::from(args.first().context("usage: pocket_recall DATA SPLIT [LIMIT]")?);
+    let mut ids = read_split(&PathBuf::from(args.get(1).context("usage: pocket_recall DATA SPLIT [LIMIT]")?))?;
+    if let Some(n) = args.get(2) {
+        ids.truncate(n.parse()?);
+    }
+    let search = search_from_env()?;
+    let (mut within4, mut within8, mut inside) = ([0usize; 3], [0usize; 3], [0usize; 3]);
+    let (mut n, mut seconds, mut pockets) = (0usize, 0.0, 0usize);
+    println!("id,pockets,rank_dcc4,rank_dcc8,rank_inside_box,top1_dcc");
+    for id in &ids {
+        let Ok(files) = complex_files(&data, id) else { continue };
+        let (Ok(protein), Ok(crystal)) = (read_protein(&files.protein), crystal_coords(&files.ligand)) else {
+            eprintln!("{id}: unreadable, skipped");
+            continue;
+        };
+        let start = Instant::now();
+        let sites = find_pockets(&protein, &search);
+        seconds += start.elapsed().as_secs_f64();
+        let c = centroid(&crystal);
+        let rank = |ok: &dyn Fn(&Vec3) -> bool| sites.iter().position(|s| ok(&s.center)).map(|r| r + 1);
+        let dcc4 = rank(&|p| (p - c).norm() < 4.0);
+        let dcc8 = rank(&|p| (p - c).norm() < 8.0);
+        let boxed = rank(&|p| crystal.iter().all(|a| (a - p).abs().max() < BOX / 2.0));
+        for (k, top) in TOP.iter().enumerate() {
+            within4[k] += dcc4.is_some_and(|r| r <= *top) as usize;
+            within8[k] += dcc8.is_some_and(|r| r <= *top) as usize;
+            inside[k] += boxed.is_some_and(|r| r <= *top) as usize;
+        }
+        let fmt = |r: Option<usize>| r.map(|r| r.to_string()).unwrap_or_default();
+        let top1 = sites.first().map(|s| format!("{:.1}", (s.center - c).norm())).unwrap_or_default();
+        println!("{id},{},{},{},{},{top1}", sites.len(), fmt(dcc4), fmt(dcc8), fmt(boxed));
+        n += 1;
+        pockets += sites.len();
+    }
+    let pct = |v: usize| 100.0 * v as f64 / n.max(1) as f64;
+    eprintln!("{n} complexes, {:.1} pockets each, {:.2} s each", pockets as f64 / n.max(1) as f64, seconds / n.max(1) as f64);
+    for (k, top) in TOP.iter().enumerate() {
+        eprintln!(
+            "top-{top}: DCC < 4 Å {:.1}%, DCC < 8 Å {:.1}%, ligand inside the {BOX} Å box {:.1}%",
+            pct(within4[k]),
+            pct(within8[k]),
+            pct(inside[k])
+        );
+    }
+    Ok(())
+}
