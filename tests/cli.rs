@@ -33,18 +33,25 @@ fn disco(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_disco-dock")).args(args).current_dir(repo()).output().unwrap()
 }
 
-const FAST: [&str; 6] = ["--samples", "3", "--steps", "4", "--threads", "1"];
-
-#[test]
-fn dock_example_writes_readable_sdf_and_pdb() {
+/// A temporary folder holding a small model (`model/`) and the output folder path (`out/`).
+fn workspace() -> (tempfile::TempDir, String, String) {
     let tmp = tempfile::tempdir().unwrap();
     let model = tmp.path().join("model");
     small_model(&model);
     let out = tmp.path().join("out");
-    let (m, o) = (model.to_str().unwrap(), out.to_str().unwrap());
+    let (m, o) = (model.to_str().unwrap().to_string(), out.to_str().unwrap().to_string());
+    (tmp, m, o)
+}
+
+const FAST: [&str; 6] = ["--samples", "3", "--steps", "4", "--threads", "1"];
+
+#[test]
+fn dock_example_writes_readable_sdf_and_pdb() {
+    let (_tmp, m, o) = workspace();
+    let out = PathBuf::from(&o);
     let mut args = vec![
         "--protein", "examples/1iep/protein.pdbqt.gz", "--ligand", "examples/1iep/imatinib.smi",
-        "--autobox-ligand", "examples/1iep/ligand.pdbqt", "--model", m, "--out", o, "--quiet",
+        "--autobox-ligand", "examples/1iep/ligand.pdbqt", "--model", &m, "--out", &o, "--quiet",
     ];
     args.extend(FAST);
     let r = disco(&args);
@@ -133,14 +140,11 @@ fn batch_csv_with_a_bad_row_finishes_the_good_rows() {
 
 #[test]
 fn blind_docking_shares_samples_among_found_pockets() {
-    let tmp = tempfile::tempdir().unwrap();
-    let model = tmp.path().join("model");
-    small_model(&model);
-    let out = tmp.path().join("out");
-    let (m, o) = (model.to_str().unwrap(), out.to_str().unwrap());
+    let (_tmp, m, o) = workspace();
+    let out = PathBuf::from(&o);
     let args = [
         "--protein", "examples/1iep/protein.pdbqt.gz", "--ligand", "examples/1iep/imatinib.smi", "--blind-pockets", "2",
-        "--samples", "4", "--steps", "3", "--threads", "1", "--search-steps", "2", "--model", m, "--out", o, "--quiet",
+        "--samples", "4", "--steps", "3", "--threads", "1", "--search-steps", "2", "--model", &m, "--out", &o, "--quiet",
     ];
     let r = disco(&args);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
