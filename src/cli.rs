@@ -10,6 +10,7 @@ use disco_dock::diffusion::sampler::Temperature;
 use disco_dock::dock::models::{default_model_dir, InferenceDefaults, Models};
 use disco_dock::dock::output::{summary_table, write_outputs};
 use disco_dock::dock::screen::{read_batch_csv, unique_names, ResultRow, ResultsCsv, Shard};
+use disco_dock::dock::pockets::{find_pockets, PocketSearch};
 use disco_dock::dock::{dock, sampling_options, DockOptions, DockedPose, Pocket, Target};
 use disco_dock::io::dataset::{crop_to_ligand, prepare_split, read_pack, read_split, write_pack, PrepareCache, PreparedComplex};
 use disco_dock::io::ligand::{read_ligand_argument, read_ligand_file, LigandText};
@@ -47,9 +48,24 @@ pub enum Command {
     Benchmark(BenchCmd),
     /// Prepare (parse, featurise, cache) every complex of a split.
     Prepare(PrepareCmd),
+    /// List the pockets blind docking would dock into (centre, volume, buriedness), best first.
+    Pockets(PocketsCmd),
     /// Train the networks.
     #[command(subcommand)]
     Train(TrainCmd),
+}
+
+#[derive(Args, Debug)]
+pub struct PocketsCmd {
+    /// Protein: PDB, mmCIF or PDBQT (optionally .gz).
+    #[arg(long, short = 'r', alias = "receptor")]
+    pub protein: PathBuf,
+    /// How many pockets to list.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Settings shared by all docking commands.
@@ -552,6 +568,25 @@ fn resolve(base: &Path, p: &str) -> PathBuf {
     }
 }
 
+fn run_pockets(cmd: &PocketsCmd) -> Result<()> {
+    let protein = read_protein(&cmd.protein)?;
+    let mut sites = find_pockets(&protein, &PocketSearch::default());
+    sites.truncate(cmd.top);
+    if cmd.json {
+        println!("{}", serde_json::to_string_pretty(&sites)?);
+        return Ok(());
+    }
+    println!("{:>4}  {:>26}  {:>10}  {:>10}", "rank", "centre (Å)", "volume Å3", "buriedness");
+    for (k, s) in sites.iter().enumerate() {
+        let centre = format!("{:.1} {:.1} {:.1}", s.center.x, s.center.y, s.center.z);
+        println!("{:>4}  {centre:>26}  {:>10.0}  {:>10.2}", k + 1, s.volume, s.buriedness);
+    }
+    if sites.is_empty() {
+        println!("no buried pocket found in {}", cmd.protein.display());
+    }
+    Ok(())
+}
+
 fn run_benchmark_cmd(cmd: &BenchCmd, quiet: bool) -> Result<()> {
     let models = load_models(&cmd.settings)?;
     let mut ids = read_split(&cmd.split)?;
@@ -692,6 +727,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Batch(c) => run_batch(c, cli.quiet),
         Command::Benchmark(c) => run_benchmark_cmd(c, cli.quiet),
         Command::Prepare(c) => run_prepare(c, cli.quiet),
+        Command::Pockets(c) => run_pockets(c),
         Command::Train(c) => run_train(c, cli.quiet),
     }
 }

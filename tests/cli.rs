@@ -154,3 +154,17 @@ fn blind_docking_shares_samples_among_found_pockets() {
     sites.sort();
     assert_eq!(sites, ["0", "0", "1", "1"], "two poses in each of the two best pockets");
 }
+
+#[test]
+fn pockets_lists_the_imatinib_site_of_abl_first() {
+    let r = disco(&["pockets", "--protein", "examples/1iep/protein.pdbqt.gz", "--json", "--top", "3"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let sites: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    let first = &sites[0]["center"];
+    let centre: Vec<f64> = (0..3).map(|k| first[k].as_f64().unwrap()).collect();
+    // Vina's box centre for the imatinib site of this example (examples/1iep/conf.txt)
+    let vina = [11.0, 90.5, 57.5];
+    let d = centre.iter().zip(vina).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
+    assert!(d < 8.0, "first pocket {centre:?} is {d:.1} Å from the imatinib site");
+    assert_eq!(sites.as_array().unwrap().len(), 3);
+}
