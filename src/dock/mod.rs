@@ -26,7 +26,7 @@ use std::time::Instant;
 /// Candidate pockets docked into by blind docking unless told otherwise.
 pub const DEFAULT_BLIND_POCKETS: usize = 3;
 
-/// Largest protein (amino-acid residues) accepted for blind docking.
+/// Largest protein (amino-acid residues) accepted for blind docking over the whole protein.
 pub const MAX_RESIDUES: usize = 6000;
 
 /// Where to dock.
@@ -180,7 +180,6 @@ impl Target {
         let sites = match pocket {
             Pocket::Box { .. } => vec![Site::new(protein, pocket, options)?],
             Pocket::Blind => {
-                check_blind_size(protein)?;
                 let found = if options.blind_pockets > 0 { find_pockets(protein, &PocketSearch::default()) } else { Vec::new() };
                 log::info!("{}: {} pockets found, docking into {}", protein.name, found.len(), found.len().min(options.blind_pockets).max(1));
                 let boxes: Vec<Pocket> = found
@@ -189,6 +188,7 @@ impl Target {
                     .map(|site| Pocket::Box { center: site.center, size: Vec3::repeat(SITE_BOX) })
                     .collect();
                 if boxes.is_empty() {
+                    check_blind_size(protein)?;
                     vec![Site::new(protein, &Pocket::Blind, options)?]
                 } else {
                     boxes.iter().map(|b| Site::new(protein, b, options)).collect::<Result<_>>()?
@@ -199,7 +199,8 @@ impl Target {
     }
 }
 
-/// Blind docking refuses proteins above [`MAX_RESIDUES`] amino acids.
+/// Blind docking over the whole protein refuses proteins above [`MAX_RESIDUES`] amino acids
+/// (docking into found pockets has no limit: the networks see only crops).
 fn check_blind_size(protein: &Protein) -> Result<()> {
     let residues = protein.residues.iter().filter(|r| r.ca.is_some()).count();
     if residues > MAX_RESIDUES {
