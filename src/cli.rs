@@ -93,7 +93,7 @@ pub struct DockSettings {
     #[arg(long)]
     pub no_refine: bool,
     /// Monte Carlo steps (Vina-style mutate, minimise, accept) after refining each sampled pose
-    /// (0: refinement only) [default: the model's sampling.json, else 0].
+    /// (0: refinement only) [default: the model's sampling.json, else 100].
     #[arg(long)]
     pub search_steps: Option<usize>,
     /// Temperature of the latent prior (> 1 explores more binding modes) [default: the model's
