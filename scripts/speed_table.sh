@@ -4,7 +4,7 @@
 # otherwise idle machine. Usage: bash scripts/speed_table.sh [pocket_limit] [blind_limit]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-B=./target/release/disco-dock; S=../shared/data/splits/test_dev.txt; out=${OUT:-runs/speed}
+B=${B:-./target/release/disco-dock}; S=../shared/data/splits/test_dev.txt; out=${OUT:-runs/speed}
 mkdir -p "$out"
 $B --quiet prepare --data ../shared/data --split "$S" > /dev/null   # conformers cached first
 for pocket in crystal none; do

@@ -94,7 +94,7 @@ pub struct DockOptions {
 
 impl Default for DockOptions {
     fn default() -> Self {
-        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: 0, ranking: Ranking::Energy, crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS }
+        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, ranking: Ranking::Energy, crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS }
     }
 }
 
