@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use disco_dock::bench::{run_benchmark, summarise, summary_lines, BenchOptions, BenchPocket};
+use disco_dock::bench::{read_report, run_benchmark, summarise, summary_lines, BenchOptions, BenchPocket};
 use disco_dock::chem::conformer::{prepare_ligand, ConformerOptions};
 use disco_dock::chem::Vec3;
 use disco_dock::diffusion::sampler::Temperature;
@@ -50,9 +50,18 @@ pub enum Command {
     Prepare(PrepareCmd),
     /// List the pockets blind docking would dock into (centre, volume, buriedness), best first.
     Pockets(PocketsCmd),
+    /// Summarise benchmark report CSVs again (also partial ones from interrupted runs).
+    Summarise(SummariseCmd),
     /// Train the networks.
     #[command(subcommand)]
     Train(TrainCmd),
+}
+
+#[derive(Args, Debug)]
+pub struct SummariseCmd {
+    /// Report CSVs written by `benchmark --out`.
+    #[arg(required = true)]
+    pub reports: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -568,6 +577,14 @@ fn resolve(base: &Path, p: &str) -> PathBuf {
     }
 }
 
+fn run_summarise(cmd: &SummariseCmd) -> Result<()> {
+    for path in &cmd.reports {
+        let rows = read_report(path)?;
+        println!("{}\n{}\n", path.display(), summary_lines(&summarise(&rows)));
+    }
+    Ok(())
+}
+
 fn run_pockets(cmd: &PocketsCmd) -> Result<()> {
     let protein = read_protein(&cmd.protein)?;
     let mut sites = find_pockets(&protein, &PocketSearch::default());
@@ -728,6 +745,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Benchmark(c) => run_benchmark_cmd(c, cli.quiet),
         Command::Prepare(c) => run_prepare(c, cli.quiet),
         Command::Pockets(c) => run_pockets(c),
+        Command::Summarise(c) => run_summarise(c),
         Command::Train(c) => run_train(c, cli.quiet),
     }
 }

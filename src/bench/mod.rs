@@ -9,7 +9,7 @@ use crate::dock::{dock, DockOptions, DockedPose, Pocket, Target};
 use crate::error::{Error, Result};
 use crate::geometry::{automorphisms, symmetry_rmsd};
 use crate::io::dataset::{complex_files, PrepareCache};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::Instant;
 
@@ -37,7 +37,7 @@ impl std::str::FromStr for BenchPocket {
 }
 
 /// One benchmark row.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct BenchRow {
     /// Complex id.
     pub id: String,
@@ -197,6 +197,23 @@ pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCach
     Ok((row, pose_rows))
 }
 
+/// Reads a benchmark report CSV (also a partial one from an interrupted run: a cut last line is
+/// dropped), for summarising it again or comparing runs.
+pub fn read_report(path: &Path) -> Result<Vec<BenchRow>> {
+    let mut reader = csv::Reader::from_path(path).map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))?;
+    let records: Vec<std::result::Result<BenchRow, csv::Error>> = reader.deserialize().collect();
+    let last = records.len();
+    let mut rows = Vec::with_capacity(last);
+    for (k, record) in records.into_iter().enumerate() {
+        match record {
+            Ok(row) => rows.push(row),
+            Err(_) if k + 1 == last => log::warn!("{}: dropping the unfinished last line", path.display()),
+            Err(e) => return Err(Error::parse(path, Some(k + 2), e.to_string())),
+        }
+    }
+    Ok(rows)
+}
+
 fn csv_writer(path: &Path) -> Result<csv::Writer<std::fs::File>> {
     csv::Writer::from_path(path).map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))
 }
@@ -248,4 +265,34 @@ pub fn summary_lines(s: &BenchSummary) -> String {
         s.n, s.failures, s.top1_lt2, s.top5_lt2, s.median_rmsd, s.mean_seconds, s.median_seconds, s.pb_valid,
         s.lt2_and_pb_valid, s.top1_lt2, s.top5_lt2, s.median_rmsd, s.n, s.mean_seconds
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, top1: f64, top5: f64) -> BenchRow {
+        BenchRow { id: id.into(), status: "ok".into(), top1_rmsd: Some(top1), top5_rmsd: Some(top5), top1_pb_valid: Some(true), seconds: 2.0, ..Default::default() }
+    }
+
+    #[test]
+    fn report_reads_back_and_a_cut_last_line_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.csv");
+        let mut writer = csv_writer(&path).unwrap();
+        for r in [row("a", 1.0, 1.0), row("b", 3.0, 1.5), row("c", 5.0, 4.0)] {
+            write_row(&mut writer, &path, &r).unwrap();
+        }
+        drop(writer);
+        let rows = read_report(&path).unwrap();
+        assert_eq!(rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
+        let s = summarise(&rows);
+        assert!((s.top1_lt2 - 100.0 / 3.0).abs() < 1e-9 && (s.top5_lt2 - 200.0 / 3.0).abs() < 1e-9);
+        assert_eq!(s.median_rmsd, 3.0);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, &text[..text.len() - 12]).unwrap();
+        assert_eq!(read_report(&path).unwrap().len(), 2);
+        std::fs::write(&path, text.replacen("1.0", "x", 1)).unwrap();
+        assert!(read_report(&path).unwrap_err().to_string().contains("report.csv"));
+    }
 }
