@@ -12,6 +12,7 @@ use crate::chem::{centroid, Protein, Vec3};
 use pockets::{find_pockets, PocketSearch};
 use crate::diffusion::sampler::SamplerConfig;
 use crate::error::{Error, Result};
+use crate::geometry::rmsd;
 use crate::graph::{crop, pocket_residues};
 use crate::model::ComplexGraph;
 use crate::physics::{check_pose, monte_carlo, PocketBox, PoseChecks, RefineOptions, SearchOptions, VinaLigand, VinaScorer};
@@ -347,7 +348,12 @@ fn finish_pose(
     (pose, energy)
 }
 
-/// Sorts poses by the ranking rule and numbers them from 1.
+/// A pose within this heavy-atom RMSD (Å, same atom order) of a better-ranked one is a duplicate:
+/// the Monte Carlo search often brings several samples into the same minimum.
+pub const DUPLICATE_RMSD: f64 = 1.0;
+
+/// Sorts poses by the ranking rule, moves duplicates (within [`DUPLICATE_RMSD`] of a better
+/// distinct pose) behind the distinct poses, and numbers them from 1.
 pub fn rank_poses(poses: &mut [DockedPose], ranking: Ranking) {
     let key = |p: &DockedPose| -> (i32, f64, f64) {
         let energy = p.energy.unwrap_or(f64::MAX);
@@ -359,6 +365,14 @@ pub fn rank_poses(poses: &mut [DockedPose], ranking: Ranking) {
         }
     };
     poses.sort_by(|a, b| key(a).partial_cmp(&key(b)).unwrap_or(std::cmp::Ordering::Equal));
+    let mut distinct: Vec<usize> = Vec::new();
+    let mut repeats: Vec<usize> = Vec::new();
+    for (i, p) in poses.iter().enumerate() {
+        let repeat = distinct.iter().any(|&j| rmsd(&p.coords, &poses[j].coords) < DUPLICATE_RMSD);
+        if repeat { &mut repeats } else { &mut distinct }.push(i);
+    }
+    let ordered: Vec<DockedPose> = distinct.iter().chain(&repeats).map(|&i| poses[i].clone()).collect();
+    poses.clone_from_slice(&ordered);
     for (i, p) in poses.iter_mut().enumerate() {
         p.rank = i + 1;
     }
@@ -402,6 +416,15 @@ mod tests {
 
     fn order(poses: &[DockedPose]) -> Vec<f64> {
         poses.iter().map(|p| p.coords[0].x).collect()
+    }
+
+    #[test]
+    fn duplicates_follow_the_distinct_poses() {
+        // 0.0 and 0.5 are within 1 Å of each other: the worse one goes behind 3.0
+        let mut poses = vec![pose(0.5, -8.0, None, true), pose(3.0, -7.0, None, true), pose(0.0, -9.0, None, true)];
+        rank_poses(&mut poses, Ranking::Energy);
+        assert_eq!(order(&poses), vec![0.0, 3.0, 0.5]);
+        assert_eq!(poses.iter().map(|p| p.rank).collect::<Vec<_>>(), vec![1, 2, 3]);
     }
 
     #[test]
