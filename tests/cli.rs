@@ -139,7 +139,7 @@ fn batch_csv_with_a_bad_row_finishes_the_good_rows() {
 }
 
 #[test]
-fn blind_docking_shares_samples_among_found_pockets() {
+fn blind_docking_explores_the_found_pockets_then_samples_the_leading_one() {
     let (_tmp, m, o) = workspace();
     let out = PathBuf::from(&o);
     let args = [
@@ -150,9 +150,11 @@ fn blind_docking_shares_samples_among_found_pockets() {
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     let sdf = std::fs::read_to_string(out.join("poses.sdf")).unwrap();
     let lines: Vec<&str> = sdf.lines().collect();
-    let mut sites: Vec<&str> = lines.windows(2).filter(|w| w[0] == "> <site>").map(|w| w[1]).collect();
-    sites.sort();
-    assert_eq!(sites, ["0", "0", "1", "1"], "two poses in each of the two best pockets");
+    let sites: Vec<&str> = lines.windows(2).filter(|w| w[0] == "> <site>").map(|w| w[1]).collect();
+    // one exploring pose in each of the two best pockets, the other two in the leading one
+    let leading = sites.iter().filter(|&&s| s == sites[0]).count();
+    assert_eq!((sites.len(), leading), (4, 3), "{sites:?}");
+    assert!(sites.contains(&"0") && sites.contains(&"1"), "{sites:?}");
 }
 
 #[test]

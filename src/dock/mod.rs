@@ -249,26 +249,40 @@ fn grid_spacing(b: &PocketBox) -> f64 {
     }
 }
 
-/// Docks one prepared ligand into a prepared target: the samples are shared among its sites
-/// (each with its own seed), and the poses of all sites ranked together.
+/// Share of the samples spent exploring when a target has several sites (blind docking): they
+/// are spread over the sites, and the rest go to the site holding the best pose so far.
+pub const EXPLORE_FRACTION: f64 = 0.25;
+
+/// Docks one prepared ligand into a prepared target and ranks all poses together. With several
+/// sites, [`EXPLORE_FRACTION`] of the samples (at least one per site) are spread over them and
+/// the rest go to the site of the best-ranked pose; each batch has its own seed.
 pub fn dock(models: &Models, target: &Target, ligand: &PreparedLigand, options: &DockOptions) -> Result<DockResult> {
     let start = Instant::now();
-    let n_sites = target.sites.len().max(1);
+    let total = options.sampling.samples;
+    let n_sites = target.sites.len();
+    let explore = if n_sites > 1 { ((total as f64 * EXPLORE_FRACTION).ceil() as usize).max(n_sites).min(total) } else { total };
+    let run = |k: usize, samples: usize, batch: usize| -> Result<Vec<DockedPose>> {
+        let mut site_options = options.clone();
+        site_options.sampling.samples = samples;
+        site_options.sampling.sampler.seed = options.sampling.sampler.seed.wrapping_add(batch as u64);
+        site_options.sampling.initial_sigma = initial_sigma(&target.sites[k].pocket);
+        let mut found = if samples == 0 { Vec::new() } else { dock_site(models, &target.sites[k], &target.full, ligand, &site_options)? };
+        found.iter_mut().for_each(|p| p.site = k);
+        Ok(found)
+    };
     let mut poses = Vec::new();
     let mut errors = Vec::new();
-    for (k, site) in target.sites.iter().enumerate() {
-        let mut site_options = options.clone();
-        site_options.sampling.samples = options.sampling.samples / n_sites + usize::from(k < options.sampling.samples % n_sites);
-        site_options.sampling.sampler.seed = options.sampling.sampler.seed.wrapping_add(k as u64);
-        site_options.sampling.initial_sigma = initial_sigma(&site.pocket);
-        if site_options.sampling.samples == 0 {
-            continue;
+    for k in 0..n_sites {
+        match run(k, explore / n_sites + usize::from(k < explore % n_sites), k) {
+            Ok(found) => poses.extend(found),
+            Err(e) => errors.push(e),
         }
-        match dock_site(models, site, &target.full, ligand, &site_options) {
-            Ok(mut found) => {
-                found.iter_mut().for_each(|p| p.site = k);
-                poses.extend(found);
-            }
+    }
+    rank_poses(&mut poses, options.ranking);
+    if let (Some(k), true) = (poses.first().map(|p| p.site), total > explore) {
+        log::info!("{}: site {k} leads after {explore} samples; it gets the other {}", ligand.ligand.name, total - explore);
+        match run(k, total - explore, n_sites) {
+            Ok(found) => poses.extend(found),
             Err(e) => errors.push(e),
         }
     }
