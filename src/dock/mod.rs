@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::geometry::rmsd;
 use crate::graph::{crop, pocket_residues};
 use crate::model::ComplexGraph;
-use crate::physics::{check_pose, monte_carlo, PocketBox, PoseChecks, RefineOptions, SearchOptions, VinaLigand, VinaScorer};
+use crate::physics::{bounding_box, check_pose, monte_carlo, PocketBox, PoseChecks, RefineOptions, SearchOptions, VinaLigand, VinaScorer};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use models::{InferenceDefaults, Models};
@@ -203,7 +203,7 @@ impl Target {
 /// Blind docking over the whole protein refuses proteins above [`MAX_RESIDUES`] amino acids
 /// (docking into found pockets has no limit: the networks see only crops).
 fn check_blind_size(protein: &Protein) -> Result<()> {
-    let residues = protein.residues.iter().filter(|r| r.ca.is_some()).count();
+    let residues = protein.amino_acids().len();
     if residues > MAX_RESIDUES {
         return Err(Error::invalid(
             protein.name.clone(),
@@ -225,9 +225,7 @@ impl Site {
             }
             Pocket::Blind => {
                 let ca: Vec<Vec3> = protein.residues.iter().filter_map(|r| r.ca).collect();
-                let (lo, hi) = ca.iter().fold((Vec3::repeat(f64::MAX), Vec3::repeat(f64::MIN)), |(lo, hi), p| {
-                    (lo.inf(p), hi.sup(p))
-                });
+                let (lo, hi) = bounding_box(&ca);
                 let pbox = PocketBox { centre: (lo + hi) / 2.0, size: hi - lo + Vec3::repeat(10.0) };
                 (centroid(&ca), protein.clone(), pbox)
             }
@@ -296,7 +294,7 @@ pub fn dock(models: &Models, target: &Target, ligand: &PreparedLigand, options: 
         name: ligand.ligand.name.clone(),
         poses,
         center: [best.center.x, best.center.y, best.center.z],
-        residues: best.protein.residues.iter().filter(|r| r.ca.is_some()).count(),
+        residues: best.protein.amino_acids().len(),
         seconds: start.elapsed().as_secs_f64(),
     })
 }

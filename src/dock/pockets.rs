@@ -10,6 +10,7 @@
 //! few candidate pockets than over a whole protein it never saw at training.
 
 use crate::chem::{Protein, Vec3};
+use crate::physics::bounding_box;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -97,7 +98,7 @@ pub fn find_pockets(protein: &Protein, search: &PocketSearch) -> Vec<PocketSite>
     if atoms.is_empty() || !(search.spacing > 0.0) {
         return Vec::new();
     }
-    let (lo, hi) = atoms.iter().fold((Vec3::repeat(f64::MAX), Vec3::repeat(f64::MIN)), |(lo, hi), p| (lo.inf(p), hi.sup(p)));
+    let (lo, hi) = bounding_box(&atoms);
     let dims = [0, 1, 2].map(|a| ((hi[a] - lo[a]) / search.spacing).ceil() as usize + 1);
     let lattice = Lattice { origin: lo, spacing: search.spacing, dims };
     let occupied = occupancy(&lattice, &atoms, search.clearance);
@@ -196,7 +197,7 @@ fn site(lattice: &Lattice, lines: &[u8], members: &[usize]) -> PocketSite {
     let points: Vec<Vec3> = members.iter().map(|&n| lattice.point(lattice.cell(n))).collect();
     let score: f64 = weights.iter().sum();
     let center = points.iter().zip(&weights).map(|(p, w)| p * *w).sum::<Vec3>() / score;
-    let (lo, hi) = points.iter().fold((Vec3::repeat(f64::MAX), Vec3::repeat(f64::MIN)), |(lo, hi), p| (lo.inf(p), hi.sup(p)));
+    let (lo, hi) = bounding_box(&points);
     PocketSite {
         center,
         volume: members.len() as f64 * lattice.spacing.powi(3),
