@@ -276,12 +276,14 @@ pub fn dock(models: &Models, target: &Target, ligand: &PreparedLigand, options: 
             Err(e) => errors.push(e),
         }
     }
-    rank_poses(&mut poses, options.ranking);
-    if let (Some(k), true) = (poses.first().map(|p| p.site), total > explore) {
-        log::info!("{}: site {k} leads after {explore} samples; it gets the other {}", ligand.ligand.name, total - explore);
-        match run(k, total - explore, n_sites) {
-            Ok(found) => poses.extend(found),
-            Err(e) => errors.push(e),
+    if total > explore {
+        rank_poses(&mut poses, options.ranking);
+        if let Some(k) = poses.first().map(|p| p.site) {
+            log::info!("{}: site {k} leads after {explore} samples; it gets the other {}", ligand.ligand.name, total - explore);
+            match run(k, total - explore, n_sites) {
+                Ok(found) => poses.extend(found),
+                Err(e) => errors.push(e),
+            }
         }
     }
     if poses.is_empty() {
