@@ -7,7 +7,9 @@ use crate::chem::conformer::ConformerOptions;
 use crate::dock::models::Models;
 use crate::dock::{dock, DockOptions, DockedPose, Pocket, Target};
 use crate::error::{Error, Result};
-use crate::geometry::{automorphisms, symmetry_rmsd};
+use crate::chem::conformer::PreparedLigand;
+use crate::geometry::{automorphisms, rmsd, symmetry_rmsd};
+use crate::physics::{refine, RefineOptions, VinaLigand};
 use crate::io::dataset::{complex_files, PrepareCache};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -36,8 +38,9 @@ impl std::str::FromStr for BenchPocket {
     }
 }
 
-/// One benchmark row.
+/// One benchmark row (columns missing from older reports read as empty).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct BenchRow {
     /// Complex id.
     pub id: String,
@@ -57,6 +60,14 @@ pub struct BenchRow {
     pub top1_confidence: Option<f64>,
     /// Top pose passes the validity checks.
     pub top1_pb_valid: Option<bool>,
+    /// Vina-like energy (`inter + intra`) of the top-ranked pose.
+    pub top1_energy: Option<f64>,
+    /// Energy of the crystal pose after local minimisation with the same scoring function: when it
+    /// is below `top1_energy` while the top pose is wrong, the search missed a better minimum near
+    /// the crystal pose (a search failure); otherwise the scoring function prefers the wrong pose.
+    pub crystal_energy: Option<f64>,
+    /// RMSD (Å) of the minimised crystal pose to the crystal pose (how far minimisation moved it).
+    pub crystal_shift: Option<f64>,
     /// Seconds for this complex (docking only).
     pub seconds: f64,
     /// Error message for failures.
@@ -84,6 +95,32 @@ pub struct BenchSummary {
     pub pb_valid: f64,
     /// % of complexes whose top-1 pose is both < 2 Å and PB-valid.
     pub lt2_and_pb_valid: f64,
+    /// % of complexes failed by the search: top-1 ≥ 2 Å, yet the minimised crystal pose stays
+    /// within 2 Å of the crystal and scores better than the top-1 pose.
+    pub search_failures: f64,
+    /// % of complexes failed by the scoring function: top-1 ≥ 2 Å and the minimised crystal pose
+    /// scores no better than it (or drifts 2 Å or more away).
+    pub scoring_failures: f64,
+}
+
+/// Why a wrong top-1 pose was wrong, judged by the minimised crystal pose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureCause {
+    /// The scoring prefers a crystal-like minimum the search did not find.
+    Search,
+    /// The scoring prefers the wrong pose (or holds no minimum at the crystal pose).
+    Scoring,
+}
+
+impl BenchRow {
+    /// The cause of a wrong top-1 pose; `None` when it is right or the crystal was not scored.
+    pub fn failure_cause(&self) -> Option<FailureCause> {
+        if self.top1_rmsd? < 2.0 {
+            return None;
+        }
+        let (top1, crystal, shift) = (self.top1_energy?, self.crystal_energy?, self.crystal_shift?);
+        Some(if shift < 2.0 && crystal < top1 { FailureCause::Search } else { FailureCause::Scoring })
+    }
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -116,6 +153,8 @@ pub fn summarise(rows: &[BenchRow]) -> BenchSummary {
         median_seconds: median(&mut secs),
         pb_valid: pct(&|r| r.top1_pb_valid == Some(true)),
         lt2_and_pb_valid: pct(&|r| r.top1_pb_valid == Some(true) && r.top1_rmsd.is_some_and(|x| x < 2.0)),
+        search_failures: pct(&|r| r.failure_cause() == Some(FailureCause::Search)),
+        scoring_failures: pct(&|r| r.failure_cause() == Some(FailureCause::Scoring)),
     }
 }
 
@@ -160,6 +199,7 @@ pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCach
     let target = Target::new(&complex.protein, &pocket, &options.dock)?;
     let result = dock(models, &target, &complex.ligand, &options.dock)?;
     let seconds = start.elapsed().as_secs_f64();
+    let crystal_min = crystal_minimum(&target, &complex.ligand, &crystal);
     let lig = &complex.ligand.ligand;
     let elements: Vec<u8> = lig.atoms.iter().map(|a| a.element).collect();
     let bonds: Vec<(usize, usize)> = lig.bonds.iter().map(|b| (b.begin, b.end)).collect();
@@ -191,10 +231,25 @@ pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCach
         best_rmsd: Some(min_of(rmsds.len())),
         top1_confidence: top.and_then(|p| p.confidence),
         top1_pb_valid: top.and_then(DockedPose::pb_valid),
+        top1_energy: top.and_then(|p| p.energy),
+        crystal_energy: crystal_min.map(|m| m.0),
+        crystal_shift: crystal_min.map(|m| m.1),
         seconds,
         error: String::new(),
     };
     Ok((row, pose_rows))
+}
+
+/// The crystal pose locally minimised in the site nearest to it, with the scoring that ranks
+/// docked poses: (`inter + intra`, RMSD moved). `None` when the site has no scoring function.
+fn crystal_minimum(target: &Target, ligand: &PreparedLigand, crystal: &[Vec3]) -> Option<(f64, f64)> {
+    let c = centroid(crystal);
+    let site = target.sites.iter().min_by(|a, b| (a.center - c).norm().total_cmp(&(b.center - c).norm()))?;
+    let scorer = site.scorer.as_ref()?;
+    let vina = VinaLigand::new(&ligand.ligand, ligand.torsions.len());
+    let options = RefineOptions { exact: site.exact_scoring, ..Default::default() };
+    let refined = refine(scorer, &vina, &ligand.torsions, crystal, &options).ok()?;
+    Some((refined.energy.objective(), rmsd(&refined.coords, crystal)))
 }
 
 /// Reads a benchmark report CSV (also a partial one from an interrupted run: a cut last line is
@@ -261,9 +316,9 @@ pub fn run_benchmark(
 /// The summary lines printed at the end; the last one is machine-readable.
 pub fn summary_lines(s: &BenchSummary) -> String {
     format!(
-        "n {} failures {}\ntop-1 RMSD < 2 Å: {:.1}%  top-5: {:.1}%  median top-1 RMSD {:.2} Å\nseconds per complex: mean {:.1} median {:.1}\nPB-valid top-1: {:.1}%  RMSD < 2 Å and PB-valid: {:.1}%\ntop1_lt2 {:.1}% top5_lt2 {:.1}% median_rmsd {:.2} n {} s_per_complex {:.1}",
+        "n {} failures {}\ntop-1 RMSD < 2 Å: {:.1}%  top-5: {:.1}%  median top-1 RMSD {:.2} Å\nseconds per complex: mean {:.1} median {:.1}\nPB-valid top-1: {:.1}%  RMSD < 2 Å and PB-valid: {:.1}%\nwrong top-1 by cause: search {:.1}%  scoring {:.1}%\ntop1_lt2 {:.1}% top5_lt2 {:.1}% median_rmsd {:.2} n {} s_per_complex {:.1}",
         s.n, s.failures, s.top1_lt2, s.top5_lt2, s.median_rmsd, s.mean_seconds, s.median_seconds, s.pb_valid,
-        s.lt2_and_pb_valid, s.top1_lt2, s.top5_lt2, s.median_rmsd, s.n, s.mean_seconds
+        s.lt2_and_pb_valid, s.search_failures, s.scoring_failures, s.top1_lt2, s.top5_lt2, s.median_rmsd, s.n, s.mean_seconds
     )
 }
 
@@ -294,5 +349,24 @@ mod tests {
         assert_eq!(read_report(&path).unwrap().len(), 2);
         std::fs::write(&path, text.replacen("1.0", "x", 1)).unwrap();
         assert!(read_report(&path).unwrap_err().to_string().contains("report.csv"));
+        std::fs::write(&path, "id,status,top1_rmsd\nold,ok,1.5\n").unwrap();
+        assert_eq!(read_report(&path).unwrap()[0].top1_rmsd, Some(1.5), "reports without the newer columns still read");
+    }
+
+    #[test]
+    fn wrong_poses_are_blamed_on_search_or_scoring() {
+        let with = |top1: f64, top1_energy: f64, crystal: f64, shift: f64| BenchRow {
+            top1_energy: Some(top1_energy),
+            crystal_energy: Some(crystal),
+            crystal_shift: Some(shift),
+            ..row("x", top1, top1)
+        };
+        assert_eq!(with(1.0, -8.0, -9.0, 0.5).failure_cause(), None, "a right pose has no failure");
+        assert_eq!(with(5.0, -8.0, -9.0, 0.5).failure_cause(), Some(FailureCause::Search));
+        assert_eq!(with(5.0, -9.0, -8.0, 0.5).failure_cause(), Some(FailureCause::Scoring));
+        assert_eq!(with(5.0, -8.0, -9.0, 2.5).failure_cause(), Some(FailureCause::Scoring), "crystal pose is no minimum");
+        assert_eq!(row("y", 5.0, 5.0).failure_cause(), None, "unscored crystal pose: unknown");
+        let s = summarise(&[with(5.0, -8.0, -9.0, 0.5), with(5.0, -9.0, -8.0, 0.5), with(1.0, -9.0, -8.0, 0.5), row("y", 5.0, 5.0)]);
+        assert_eq!((s.search_failures, s.scoring_failures), (25.0, 25.0));
     }
 }
