@@ -184,6 +184,8 @@ pub struct PoseRow {
     pub energy: Option<f64>,
     /// PoseBusters-style validity.
     pub pb_valid: Option<bool>,
+    /// Other poses within 2 Å of this one.
+    pub population: usize,
 }
 
 /// Docks one complex and measures its RMSDs; also returns every pose's row.
@@ -219,6 +221,7 @@ pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCach
             affinity: p.affinity,
             energy: p.energy,
             pb_valid: p.pb_valid(),
+            population: p.population,
         })
         .collect();
     let row = BenchRow {

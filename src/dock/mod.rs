@@ -115,6 +115,9 @@ pub struct DockedPose {
     pub affinity: Option<f64>,
     /// Vina-like inter + intra energy that refinement minimised (kcal/mol).
     pub energy: Option<f64>,
+    /// Other poses of the same docking run within [`POPULATION_RMSD`] of this one: how often
+    /// independent samples reached this binding mode (AutoDock's cluster population).
+    pub population: usize,
     /// Latents the pose was sampled with (node indices in its site's graph: ligand atoms first,
     /// then residues).
     pub latents: Option<Vec<usize>>,
@@ -328,6 +331,7 @@ fn dock_site(models: &Models, site: &Site, full: &Protein, ligand: &PreparedLiga
             DockedPose {
                 rank: 0,
                 site: 0,
+                population: 0,
                 confidence: confidence.as_ref().map(|c| 1.0 / (1.0 + (-c[i]).exp())),
                 affinity: energy.map(|e| e.0),
                 energy: energy.map(|e| e.1),
@@ -366,9 +370,21 @@ fn finish_pose(
 /// the Monte Carlo search often brings several samples into the same minimum.
 pub const DUPLICATE_RMSD: f64 = 1.0;
 
-/// Sorts poses by the ranking rule, moves duplicates (within [`DUPLICATE_RMSD`] of a better
-/// distinct pose) behind the distinct poses, and numbers them from 1.
+/// Two poses within this heavy-atom RMSD (Å) share a binding mode when counting populations.
+pub const POPULATION_RMSD: f64 = 2.0;
+
+/// Sets each pose's population: the other poses within [`POPULATION_RMSD`] of it.
+fn count_populations(poses: &mut [DockedPose]) {
+    let counts: Vec<usize> = (0..poses.len())
+        .map(|i| (0..poses.len()).filter(|&j| j != i && rmsd(&poses[i].coords, &poses[j].coords) < POPULATION_RMSD).count())
+        .collect();
+    poses.iter_mut().zip(counts).for_each(|(p, n)| p.population = n);
+}
+
+/// Counts populations, sorts poses by the ranking rule, moves duplicates (within
+/// [`DUPLICATE_RMSD`] of a better distinct pose) behind the distinct poses, and numbers them from 1.
 pub fn rank_poses(poses: &mut [DockedPose], ranking: Ranking) {
+    count_populations(poses);
     let key = |p: &DockedPose| -> (i32, f64, f64) {
         let energy = p.energy.unwrap_or(f64::MAX);
         let conf = -p.confidence.unwrap_or(0.0);
@@ -425,7 +441,7 @@ mod tests {
             volume_overlap: 0.0,
             pb_valid: valid,
         };
-        DockedPose { rank: 0, site: 0, coords: vec![Vec3::repeat(tag)], confidence, affinity: Some(energy), energy: Some(energy), latents: None, checks: Some(checks) }
+        DockedPose { rank: 0, site: 0, population: 0, coords: vec![Vec3::repeat(tag)], confidence, affinity: Some(energy), energy: Some(energy), latents: None, checks: Some(checks) }
     }
 
     fn order(poses: &[DockedPose]) -> Vec<f64> {

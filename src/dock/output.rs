@@ -10,9 +10,13 @@ use crate::io::sdf::sdf_record;
 use std::fmt::Write;
 use std::path::Path;
 
-/// SDF properties of a pose (rank, site, confidence, affinity, validity, latents).
+/// SDF properties of a pose (rank, site, population, confidence, affinity, validity, latents).
 pub fn pose_properties(pose: &DockedPose) -> Vec<(String, String)> {
-    let mut props = vec![("rank".to_string(), pose.rank.to_string()), ("site".to_string(), pose.site.to_string())];
+    let mut props = vec![
+        ("rank".to_string(), pose.rank.to_string()),
+        ("site".to_string(), pose.site.to_string()),
+        ("population".to_string(), pose.population.to_string()),
+    ];
     if let Some(c) = pose.confidence {
         props.push(("confidence".into(), format!("{c:.4}")));
     }
