@@ -3,8 +3,11 @@
 Usage: python3 scripts/ranking_study.py poses.csv [more.csv ...]
 Prints, per rule, the share of complexes whose top-ranked pose is within 2 A of the crystal pose
 (and the oracle: any pose within 2 A). Rules: the docking run's own rank, confidence, energy,
-inter-molecular affinity, each with PB-invalid poses last, and confidence + energy z-scores.
+inter-molecular affinity, each with PB-invalid poses last, confidence + energy z-scores, and
+population rules (how many other poses lie within 2 A: energy minus w ln(1 + population), and the
+most populated pose among those within dE of the best energy).
 """
+import math
 import csv
 import statistics
 import sys
@@ -23,7 +26,7 @@ def load(paths):
                 by_id[(path, r["id"])].append({
                     "rank": int(r["rank"]), "rmsd": float(r["rmsd"]), "confidence": number(r["confidence"]),
                     "affinity": number(r["affinity"]), "energy": number(r["energy"]),
-                    "invalid": r["pb_valid"] == "false"})
+                    "invalid": r["pb_valid"] == "false", "population": int(r.get("population") or 0)})
     return by_id
 
 
@@ -52,6 +55,13 @@ def rules(poses):
     for w in (0.25, 0.5, 0.75):
         keys = combined(poses, w)
         yield f"valid, {w:.2f} conf z + {1 - w:.2f} energy z", lambda p, keys=keys: keys[id(p)]
+    energy = lambda p: p["energy"] if p["energy"] is not None else big
+    for w in (0.25, 0.5, 1.0, 2.0):
+        yield f"valid, energy - {w} ln(1 + pop)", lambda p, w=w: (p["invalid"], energy(p) - w * math.log1p(p["population"]))
+    best = min((energy(p) for p in poses if not p["invalid"]), default=big)
+    for de in (0.5, 1.0, 2.0):
+        yield f"valid, most populated within {de} of best", lambda p, de=de: (
+            p["invalid"], energy(p) > best + de, -p["population"], energy(p))
 
 
 def main(paths):

@@ -458,6 +458,14 @@ mod tests {
     }
 
     #[test]
+    fn populations_count_the_other_poses_within_two_angstrom() {
+        // one-atom poses at x = 0, 1.5, 3.2 and 10: 1.5 neighbours both others, 10 none
+        let mut poses = vec![pose(0.0, -9.0, None, true), pose(1.5 / 3f64.sqrt(), -8.0, None, true), pose(3.2 / 3f64.sqrt(), -7.0, None, true), pose(10.0, -6.0, None, true)];
+        rank_poses(&mut poses, Ranking::Energy);
+        assert_eq!(poses.iter().map(|p| p.population).collect::<Vec<_>>(), vec![1, 2, 1, 0]);
+    }
+
+    #[test]
     fn ranking_puts_invalid_poses_last_then_sorts_by_rule() {
         let make = || vec![pose(0.0, -9.0, Some(0.1), false), pose(1.0, -5.0, Some(0.9), true), pose(2.0, -7.0, Some(0.2), true)];
         let mut by_energy = make();
