@@ -123,6 +123,10 @@ pub struct DockSettings {
     /// Pose ranking: energy (PB-valid first, then Vina-like energy; chosen on val) or confidence.
     #[arg(long, default_value = "energy")]
     pub ranking: String,
+    /// Energy ranking: kcal/mol subtracted per unit of ln(1 + population), the number of other
+    /// poses within 2 Å (0: energy alone) [default: the model's sampling.json, else 0].
+    #[arg(long)]
+    pub population_weight: Option<f64>,
     /// Blind docking (no box): dock into this many of the pockets found on the protein surface,
     /// sharing the samples (0: sample over the whole protein).
     #[arg(long, default_value_t = disco_dock::dock::DEFAULT_BLIND_POCKETS)]
@@ -392,6 +396,7 @@ fn inference_settings(settings: &DockSettings, models: &Models) -> InferenceDefa
     let mut out = models.defaults.clone();
     out.search_steps = settings.search_steps.unwrap_or(out.search_steps);
     out.latent_temperature = settings.latent_temperature.unwrap_or(out.latent_temperature);
+    out.population_weight = settings.population_weight.unwrap_or(out.population_weight);
     let t = &mut out.temperatures;
     let fields: [(&Option<Vec<f64>>, fn(&mut Temperature) -> &mut f64); 3] =
         [(&settings.temp_sampling, |t| &mut t.sampling), (&settings.temp_psi, |t| &mut t.psi), (&settings.temp_sigma_data, |t| &mut t.sigma_data)];
@@ -412,11 +417,15 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
     if !(tuned.latent_temperature > 0.0 && tuned.latent_temperature.is_finite()) {
         bail!("--latent-temperature must be a positive number, got {}", tuned.latent_temperature);
     }
+    if !(tuned.population_weight >= 0.0 && tuned.population_weight.is_finite()) {
+        bail!("--population-weight must be a number of at least 0, got {}", tuned.population_weight);
+    }
     Ok(DockOptions {
         sampling,
         refine: !settings.no_refine,
         search_steps: tuned.search_steps,
         ranking: settings.ranking.parse()?,
+        population_weight: tuned.population_weight,
         blind_pockets: settings.blind_pockets,
         ..Default::default()
     })

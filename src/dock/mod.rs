@@ -87,6 +87,9 @@ pub struct DockOptions {
     pub search_steps: usize,
     /// Ranking rule.
     pub ranking: Ranking,
+    /// Energy ranking subtracts this times ln(1 + population) (kcal/mol) from each pose's energy,
+    /// so a binding mode many samples reached beats a lone one of slightly lower energy.
+    pub population_weight: f64,
     /// Radius of the residue crop around the pocket centre, beyond the box (Å).
     pub crop_margin: f64,
     /// Blind docking: dock into this many of the pockets found (0: the whole protein).
@@ -95,7 +98,7 @@ pub struct DockOptions {
 
 impl Default for DockOptions {
     fn default() -> Self {
-        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, ranking: Ranking::Energy, crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS }
+        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, ranking: Ranking::Energy, population_weight: 0.0, crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS }
     }
 }
 
@@ -280,7 +283,7 @@ pub fn dock(models: &Models, target: &Target, ligand: &PreparedLigand, options: 
         }
     }
     if total > explore {
-        rank_poses(&mut poses, options.ranking);
+        rank_poses(&mut poses, options.ranking, options.population_weight);
         if let Some(k) = poses.first().map(|p| p.site) {
             log::info!("{}: site {k} leads after {explore} samples; it gets the other {}", ligand.ligand.name, total - explore);
             match run(k, total - explore, n_sites) {
@@ -292,7 +295,7 @@ pub fn dock(models: &Models, target: &Target, ligand: &PreparedLigand, options: 
     if poses.is_empty() {
         return Err(errors.into_iter().next().unwrap_or_else(|| Error::invalid(ligand.ligand.name.clone(), "no site to dock into")));
     }
-    rank_poses(&mut poses, options.ranking);
+    rank_poses(&mut poses, options.ranking, options.population_weight);
     let best = &target.sites[poses[0].site];
     log::info!("{}: docked into {} site(s) in {:.1} s", ligand.ligand.name, n_sites, start.elapsed().as_secs_f64());
     Ok(DockResult {
@@ -381,12 +384,13 @@ fn count_populations(poses: &mut [DockedPose]) {
     poses.iter_mut().zip(counts).for_each(|(p, n)| p.population = n);
 }
 
-/// Counts populations, sorts poses by the ranking rule, moves duplicates (within
-/// [`DUPLICATE_RMSD`] of a better distinct pose) behind the distinct poses, and numbers them from 1.
-pub fn rank_poses(poses: &mut [DockedPose], ranking: Ranking) {
+/// Counts populations, sorts poses by the ranking rule (energy lowered by `population_weight` ×
+/// ln(1 + population)), moves duplicates (within [`DUPLICATE_RMSD`] of a better distinct pose)
+/// behind the distinct poses, and numbers them from 1.
+pub fn rank_poses(poses: &mut [DockedPose], ranking: Ranking, population_weight: f64) {
     count_populations(poses);
     let key = |p: &DockedPose| -> (i32, f64, f64) {
-        let energy = p.energy.unwrap_or(f64::MAX);
+        let energy = p.energy.map_or(f64::MAX, |e| e - population_weight * (p.population as f64).ln_1p());
         let conf = -p.confidence.unwrap_or(0.0);
         let invalid = (p.pb_valid() == Some(false)) as i32;
         match ranking {
@@ -452,7 +456,7 @@ mod tests {
     fn duplicates_follow_the_distinct_poses() {
         // 0.0 and 0.5 are within 1 Å of each other: the worse one goes behind 3.0
         let mut poses = vec![pose(0.5, -8.0, None, true), pose(3.0, -7.0, None, true), pose(0.0, -9.0, None, true)];
-        rank_poses(&mut poses, Ranking::Energy);
+        rank_poses(&mut poses, Ranking::Energy, 0.0);
         assert_eq!(order(&poses), vec![0.0, 3.0, 0.5]);
         assert_eq!(poses.iter().map(|p| p.rank).collect::<Vec<_>>(), vec![1, 2, 3]);
     }
@@ -461,19 +465,31 @@ mod tests {
     fn populations_count_the_other_poses_within_two_angstrom() {
         // one-atom poses at x = 0, 1.5, 3.2 and 10: 1.5 neighbours both others, 10 none
         let mut poses = vec![pose(0.0, -9.0, None, true), pose(1.5 / 3f64.sqrt(), -8.0, None, true), pose(3.2 / 3f64.sqrt(), -7.0, None, true), pose(10.0, -6.0, None, true)];
-        rank_poses(&mut poses, Ranking::Energy);
+        rank_poses(&mut poses, Ranking::Energy, 0.0);
         assert_eq!(poses.iter().map(|p| p.population).collect::<Vec<_>>(), vec![1, 2, 1, 0]);
+    }
+
+    #[test]
+    fn a_population_weight_lifts_a_crowded_binding_mode_over_a_lone_lower_energy() {
+        // a lone pose at -9 against three mutually close poses at -8.5, -8.4, -8.3
+        let make = || vec![pose(10.0, -9.0, None, true), pose(0.0, -8.5, None, true), pose(0.7, -8.4, None, true), pose(1.1, -8.3, None, true)];
+        let mut plain = make();
+        rank_poses(&mut plain, Ranking::Energy, 0.0);
+        assert_eq!(order(&plain)[0], 10.0);
+        let mut weighted = make();
+        rank_poses(&mut weighted, Ranking::Energy, 1.0);
+        assert_eq!(order(&weighted)[0], 0.0, "-8.5 - ln 3 beats -9");
     }
 
     #[test]
     fn ranking_puts_invalid_poses_last_then_sorts_by_rule() {
         let make = || vec![pose(0.0, -9.0, Some(0.1), false), pose(1.0, -5.0, Some(0.9), true), pose(2.0, -7.0, Some(0.2), true)];
         let mut by_energy = make();
-        rank_poses(&mut by_energy, Ranking::Energy);
+        rank_poses(&mut by_energy, Ranking::Energy, 0.0);
         assert_eq!(order(&by_energy), vec![2.0, 1.0, 0.0]);
         assert_eq!(by_energy.iter().map(|p| p.rank).collect::<Vec<_>>(), vec![1, 2, 3]);
         let mut by_confidence = make();
-        rank_poses(&mut by_confidence, Ranking::Confidence);
+        rank_poses(&mut by_confidence, Ranking::Confidence, 0.0);
         assert_eq!(order(&by_confidence), vec![1.0, 2.0, 0.0]);
     }
 

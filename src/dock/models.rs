@@ -42,11 +42,13 @@ pub struct InferenceDefaults {
     pub latent_temperature: f64,
     /// Monte Carlo search steps per sampled pose.
     pub search_steps: usize,
+    /// Weight of ln(1 + population) subtracted from the energy when ranking (kcal/mol).
+    pub population_weight: f64,
 }
 
 impl Default for InferenceDefaults {
     fn default() -> Self {
-        InferenceDefaults { temperatures: Temperatures::default(), latent_temperature: 1.5, search_steps: DEFAULT_SEARCH_STEPS }
+        InferenceDefaults { temperatures: Temperatures::default(), latent_temperature: 1.5, search_steps: DEFAULT_SEARCH_STEPS, population_weight: 0.0 }
     }
 }
 
