@@ -10,7 +10,7 @@
 //! few candidate pockets than over a whole protein it never saw at training.
 
 use crate::chem::{Protein, Vec3};
-use crate::physics::bounding_box;
+use crate::geometry::bounding_box;
 use rayon::prelude::*;
 use serde::Serialize;
 

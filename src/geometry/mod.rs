@@ -10,6 +10,14 @@ pub use symmetry::{automorphisms, symmetry_rmsd, Automorphisms};
 use crate::chem::Vec3;
 use nalgebra::{Matrix3, Rotation3};
 
+/// Component-wise minimum and maximum of the finite points (zeros when there are none): the
+/// box that grids, cell lists and pocket searches are laid over.
+pub fn bounding_box(points: &[Vec3]) -> (Vec3, Vec3) {
+    let mut finite = points.iter().filter(|p| p.iter().all(|v| v.is_finite()));
+    let Some(first) = finite.next() else { return (Vec3::zeros(), Vec3::zeros()) };
+    finite.fold((*first, *first), |(lo, hi), p| (lo.inf(p), hi.sup(p)))
+}
+
 /// Rotation for a rotation vector (unit axis times angle in radians): the exponential map of SO(3).
 pub fn rotation_from_vector(v: &Vec3) -> Rotation3<f64> {
     Rotation3::new(*v)
@@ -74,6 +82,14 @@ fn half_turn_axis(m: &Matrix3<f64>, cos: f64, skew: &Vec3) -> Vec3 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bounding_box_skips_non_finite_points() {
+        let points = [Vec3::new(1.0, -2.0, 3.0), Vec3::new(f64::NAN, 9.0, 9.0), Vec3::new(-1.0, 4.0, 0.5)];
+        assert_eq!(bounding_box(&points), (Vec3::new(-1.0, -2.0, 0.5), Vec3::new(1.0, 4.0, 3.0)));
+        assert_eq!(bounding_box(&[]), (Vec3::zeros(), Vec3::zeros()));
+        assert_eq!(bounding_box(&[Vec3::repeat(f64::INFINITY)]), (Vec3::zeros(), Vec3::zeros()));
+    }
 
     #[test]
     fn exp_log_round_trip_including_half_turns() {

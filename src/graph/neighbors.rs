@@ -1,6 +1,7 @@
 //! Neighbour search on a uniform grid and the edge lists built with it.
 
 use crate::chem::{BondOrder, Ligand, Vec3};
+use crate::geometry::bounding_box;
 
 /// Upper bound on the number of grid cells; sparse point sets get larger cells instead.
 const MAX_CELLS: usize = 1 << 21;
@@ -134,19 +135,6 @@ impl CellList {
         }
         Some((lo, hi))
     }
-}
-
-/// Lower and upper corners of the finite points (origin for an empty set).
-fn bounding_box(points: &[Vec3]) -> (Vec3, Vec3) {
-    let finite = points.iter().filter(|p| p.iter().all(|v| v.is_finite()));
-    let mut corners: Option<(Vec3, Vec3)> = None;
-    for p in finite {
-        corners = Some(match corners {
-            None => (*p, *p),
-            Some((lo, hi)) => (lo.inf(p), hi.sup(p)),
-        });
-    }
-    corners.unwrap_or((Vec3::zeros(), Vec3::zeros()))
 }
 
 /// Cells per axis for a box of `extent` and cells of edge `cell`.

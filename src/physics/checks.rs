@@ -17,7 +17,8 @@
 
 use serde::Serialize;
 
-use super::grid::{bounding_box, lattice_range};
+use super::grid::lattice_range;
+use crate::geometry::bounding_box;
 use crate::graph::CellList;
 use crate::chem::{Ligand, Protein, Vec3};
 use crate::error::{Error, Result};

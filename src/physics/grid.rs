@@ -74,12 +74,6 @@ pub(crate) fn lattice_range(centre: f64, reach: f64, origin: f64, h: f64, n: usi
     lo.min(hi) as usize..hi as usize
 }
 
-/// Component-wise minimum and maximum of `points` (zeros for none).
-pub(crate) fn bounding_box(points: &[Vec3]) -> (Vec3, Vec3) {
-    let Some(first) = points.first() else { return (Vec3::zeros(), Vec3::zeros()) };
-    points.iter().fold((*first, *first), |(lo, hi), p| (lo.inf(p), hi.sup(p)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,6 @@ pub mod search;
 pub mod typing;
 pub mod vina;
 
-pub(crate) use grid::bounding_box;
 pub use checks::{check_pose, PoseChecks};
 pub use refine::{refine, Refined, RefineOptions};
 pub use search::{monte_carlo, SearchOptions};

@@ -220,7 +220,7 @@ impl PocketBox {
 
     /// The bounding box of `coords` grown by `padding` Å on every side (like `--autobox_add`).
     pub fn around(coords: &[Vec3], padding: f64) -> Self {
-        let (lo, hi) = super::grid::bounding_box(coords);
+        let (lo, hi) = crate::geometry::bounding_box(coords);
         PocketBox { centre: (lo + hi) / 2.0, size: hi - lo + Vec3::repeat(2.0 * padding) }
     }
 
