@@ -186,6 +186,8 @@ pub struct PoseRow {
     pub pb_valid: Option<bool>,
     /// Other poses within 2 Å of this one.
     pub population: usize,
+    /// RMSD between the sampled pose and the refined one (Å).
+    pub drift: f64,
 }
 
 /// Docks one complex and measures its RMSDs; also returns every pose's row.
@@ -222,6 +224,7 @@ pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCach
             energy: p.energy,
             pb_valid: p.pb_valid(),
             population: p.population,
+            drift: p.drift,
         })
         .collect();
     let row = BenchRow {

@@ -121,6 +121,9 @@ pub struct DockedPose {
     /// Other poses of the same docking run within [`POPULATION_RMSD`] of this one: how often
     /// independent samples reached this binding mode (AutoDock's cluster population).
     pub population: usize,
+    /// RMSD (Å) between the pose the diffusion model sampled and this pose after refinement and
+    /// search: how far the physics moved it from the model's proposal.
+    pub drift: f64,
     /// Latents the pose was sampled with (node indices in its site's graph: ligand atoms first,
     /// then residues).
     pub latents: Option<Vec<usize>>,
@@ -317,24 +320,24 @@ fn dock_site(models: &Models, site: &Site, full: &Protein, ligand: &PreparedLiga
     let sampled = sample_poses(models, &graph, &ligand.ligand.coords, &site.center, &options.sampling)?;
     log::info!("{}: sampled {} poses in {:.1} s", ligand.ligand.name, sampled.poses.len(), start.elapsed().as_secs_f64());
     let vina = VinaLigand::new(&ligand.ligand, ligand.torsions.len());
-    let finished: Vec<(Vec<Vec3>, Option<(f64, f64)>)> = sampled
-        .poses
-        .into_par_iter()
-        .enumerate()
-        .map(|(i, pose)| finish_pose(site, &vina, ligand, pose, options, i))
-        .collect();
+    let drifts = |(i, pose): (usize, Vec<Vec3>)| {
+        let (coords, energy) = finish_pose(site, &vina, ligand, pose.clone(), options, i);
+        (rmsd(&pose, &coords), coords, energy)
+    };
+    let finished: Vec<(f64, Vec<Vec3>, Option<(f64, f64)>)> = sampled.poses.into_par_iter().enumerate().map(drifts).collect();
     log::info!("{}: refined and scored in {:.1} s", ligand.ligand.name, start.elapsed().as_secs_f64());
-    let coords: Vec<Vec<Vec3>> = finished.iter().map(|(c, _)| c.clone()).collect();
+    let coords: Vec<Vec<Vec3>> = finished.iter().map(|(_, c, _)| c.clone()).collect();
     let confidence = confidence_logits(models, &graph, &coords);
     Ok(finished
         .into_iter()
         .enumerate()
-        .map(|(i, (coords, energy))| {
+        .map(|(i, (drift, coords, energy))| {
             let checks = check_pose(&ligand.ligand, &coords, &ligand.ligand.coords, full).ok();
             DockedPose {
                 rank: 0,
                 site: 0,
                 population: 0,
+                drift,
                 confidence: confidence.as_ref().map(|c| 1.0 / (1.0 + (-c[i]).exp())),
                 affinity: energy.map(|e| e.0),
                 energy: energy.map(|e| e.1),
@@ -445,7 +448,7 @@ mod tests {
             volume_overlap: 0.0,
             pb_valid: valid,
         };
-        DockedPose { rank: 0, site: 0, population: 0, coords: vec![Vec3::repeat(tag)], confidence, affinity: Some(energy), energy: Some(energy), latents: None, checks: Some(checks) }
+        DockedPose { rank: 0, site: 0, population: 0, drift: 0.0, coords: vec![Vec3::repeat(tag)], confidence, affinity: Some(energy), energy: Some(energy), latents: None, checks: Some(checks) }
     }
 
     fn order(poses: &[DockedPose]) -> Vec<f64> {
