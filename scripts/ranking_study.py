@@ -5,7 +5,8 @@ Prints, per rule, the share of complexes whose top-ranked pose is within 2 A of 
 (and the oracle: any pose within 2 A). Rules: the docking run's own rank, confidence, energy,
 inter-molecular affinity, each with PB-invalid poses last, confidence + energy z-scores, and
 population rules (how many other poses lie within 2 A: energy minus w ln(1 + population), and the
-most populated pose among those within dE of the best energy).
+most populated pose among those within dE of the best energy) and drift rules (energy plus c times
+the RMSD the refinement moved the pose from the sampled one).
 """
 import math
 import csv
@@ -26,7 +27,8 @@ def load(paths):
                 by_id[(path, r["id"])].append({
                     "rank": int(r["rank"]), "rmsd": float(r["rmsd"]), "confidence": number(r["confidence"]),
                     "affinity": number(r["affinity"]), "energy": number(r["energy"]),
-                    "invalid": r["pb_valid"] == "false", "population": int(r.get("population") or 0)})
+                    "invalid": r["pb_valid"] == "false", "population": int(r.get("population") or 0),
+                    "drift": number(r.get("drift"))})
     return by_id
 
 
@@ -56,8 +58,13 @@ def rules(poses):
         keys = combined(poses, w)
         yield f"valid, {w:.2f} conf z + {1 - w:.2f} energy z", lambda p, keys=keys: keys[id(p)]
     energy = lambda p: p["energy"] if p["energy"] is not None else big
+    affinity = lambda p: p["affinity"] if p["affinity"] is not None else big
     for w in (0.25, 0.5, 1.0, 2.0):
         yield f"valid, energy - {w} ln(1 + pop)", lambda p, w=w: (p["invalid"], energy(p) - w * math.log1p(p["population"]))
+        yield f"valid, affinity - {w} ln(1 + pop)", lambda p, w=w: (p["invalid"], affinity(p) - w * math.log1p(p["population"]))
+    if all(p["drift"] is not None for p in poses):
+        for c in (0.1, 0.25, 0.5, 1.0):
+            yield f"valid, energy + {c} drift", lambda p, c=c: (p["invalid"], energy(p) + c * p["drift"])
     best = min((energy(p) for p in poses if not p["invalid"]), default=big)
     for de in (0.5, 1.0, 2.0):
         yield f"valid, most populated within {de} of best", lambda p, de=de: (

@@ -155,6 +155,12 @@ fn blind_docking_explores_the_found_pockets_then_samples_the_leading_one() {
     let leading = sites.iter().filter(|&&s| s == sites[0]).count();
     assert_eq!((sites.len(), leading), (4, 3), "{sites:?}");
     assert!(sites.contains(&"0") && sites.contains(&"1"), "{sites:?}");
+    let populations: Vec<usize> = lines.windows(2).filter(|w| w[0] == "> <population>").map(|w| w[1].parse().unwrap()).collect();
+    assert!(populations.len() == 4 && populations.iter().all(|&n| n <= 3), "{populations:?}");
+    let mut negative = args.to_vec();
+    negative.push("--population-weight=-1");
+    let r = disco(&negative);
+    assert!(!r.status.success() && String::from_utf8_lossy(&r.stderr).contains("--population-weight"));
 }
 
 #[test]
