@@ -96,11 +96,12 @@ pub struct BenchSummary {
     /// % of complexes whose top-1 pose is both < 2 Å and PB-valid.
     pub lt2_and_pb_valid: f64,
     /// % of complexes failed by the search: top-1 ≥ 2 Å, yet the minimised crystal pose stays
-    /// within 2 Å of the crystal and scores better than the top-1 pose.
-    pub search_failures: f64,
+    /// within 2 Å of the crystal and scores better than the top-1 pose (`None` for reports
+    /// without crystal energies).
+    pub search_failures: Option<f64>,
     /// % of complexes failed by the scoring function: top-1 ≥ 2 Å and the minimised crystal pose
     /// scores no better than it (or drifts 2 Å or more away).
-    pub scoring_failures: f64,
+    pub scoring_failures: Option<f64>,
 }
 
 /// Why a wrong top-1 pose was wrong, judged by the minimised crystal pose.
@@ -143,6 +144,7 @@ pub fn summarise(rows: &[BenchRow]) -> BenchSummary {
     let pct = |f: &dyn Fn(&BenchRow) -> bool| 100.0 * ok.iter().filter(|r| f(r)).count() as f64 / n;
     let mut top1: Vec<f64> = ok.iter().filter_map(|r| r.top1_rmsd).collect();
     let mut secs: Vec<f64> = ok.iter().map(|r| r.seconds).collect();
+    let judged = ok.iter().any(|r| r.crystal_energy.is_some());
     BenchSummary {
         n: ok.len(),
         failures: rows.len() - ok.len(),
@@ -153,8 +155,8 @@ pub fn summarise(rows: &[BenchRow]) -> BenchSummary {
         median_seconds: median(&mut secs),
         pb_valid: pct(&|r| r.top1_pb_valid == Some(true)),
         lt2_and_pb_valid: pct(&|r| r.top1_pb_valid == Some(true) && r.top1_rmsd.is_some_and(|x| x < 2.0)),
-        search_failures: pct(&|r| r.failure_cause() == Some(FailureCause::Search)),
-        scoring_failures: pct(&|r| r.failure_cause() == Some(FailureCause::Scoring)),
+        search_failures: judged.then(|| pct(&|r| r.failure_cause() == Some(FailureCause::Search))),
+        scoring_failures: judged.then(|| pct(&|r| r.failure_cause() == Some(FailureCause::Scoring))),
     }
 }
 
@@ -321,10 +323,14 @@ pub fn run_benchmark(
 
 /// The summary lines printed at the end; the last one is machine-readable.
 pub fn summary_lines(s: &BenchSummary) -> String {
+    let causes = match (s.search_failures, s.scoring_failures) {
+        (Some(search), Some(scoring)) => format!("search {search:.1}%  scoring {scoring:.1}%"),
+        _ => "not judged (no crystal energies in this report)".into(),
+    };
     format!(
-        "n {} failures {}\ntop-1 RMSD < 2 Å: {:.1}%  top-5: {:.1}%  median top-1 RMSD {:.2} Å\nseconds per complex: mean {:.1} median {:.1}\nPB-valid top-1: {:.1}%  RMSD < 2 Å and PB-valid: {:.1}%\nwrong top-1 by cause: search {:.1}%  scoring {:.1}%\ntop1_lt2 {:.1}% top5_lt2 {:.1}% median_rmsd {:.2} n {} s_per_complex {:.1}",
+        "n {} failures {}\ntop-1 RMSD < 2 Å: {:.1}%  top-5: {:.1}%  median top-1 RMSD {:.2} Å\nseconds per complex: mean {:.1} median {:.1}\nPB-valid top-1: {:.1}%  RMSD < 2 Å and PB-valid: {:.1}%\nwrong top-1 by cause: {}\ntop1_lt2 {:.1}% top5_lt2 {:.1}% median_rmsd {:.2} n {} s_per_complex {:.1}",
         s.n, s.failures, s.top1_lt2, s.top5_lt2, s.median_rmsd, s.mean_seconds, s.median_seconds, s.pb_valid,
-        s.lt2_and_pb_valid, s.search_failures, s.scoring_failures, s.top1_lt2, s.top5_lt2, s.median_rmsd, s.n, s.mean_seconds
+        s.lt2_and_pb_valid, causes, s.top1_lt2, s.top5_lt2, s.median_rmsd, s.n, s.mean_seconds
     )
 }
 
@@ -373,6 +379,7 @@ mod tests {
         assert_eq!(with(5.0, -8.0, -9.0, 2.5).failure_cause(), Some(FailureCause::Scoring), "crystal pose is no minimum");
         assert_eq!(row("y", 5.0, 5.0).failure_cause(), None, "unscored crystal pose: unknown");
         let s = summarise(&[with(5.0, -8.0, -9.0, 0.5), with(5.0, -9.0, -8.0, 0.5), with(1.0, -9.0, -8.0, 0.5), row("y", 5.0, 5.0)]);
-        assert_eq!((s.search_failures, s.scoring_failures), (25.0, 25.0));
+        assert_eq!((s.search_failures, s.scoring_failures), (Some(25.0), Some(25.0)));
+        assert_eq!(summarise(&[row("y", 5.0, 5.0)]).search_failures, None, "old reports are not judged");
     }
 }
