@@ -124,7 +124,7 @@ pub struct DockSettings {
     #[arg(long, default_value = "energy")]
     pub ranking: String,
     /// Energy ranking: kcal/mol subtracted per unit of ln(1 + population), the number of other
-    /// poses within 2 Å (0: energy alone) [default: the model's sampling.json, else 0].
+    /// poses within 2 Å (0: energy alone) [default: the model's sampling.json, else 1].
     #[arg(long)]
     pub population_weight: Option<f64>,
     /// Blind docking (no box): dock into this many of the pockets found on the protein surface,

@@ -57,7 +57,8 @@ impl Pocket {
 /// complexes, against 4 % by the confidence model (see the model card).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub enum Ranking {
-    /// By the Vina-like total energy after refinement (ties: confidence).
+    /// By the Vina-like total energy after refinement, less the population term of
+    /// [`DockOptions::population_weight`] (ties: confidence).
     #[default]
     Energy,
     /// By the confidence model (ties: energy); poses without confidence by energy.
@@ -98,7 +99,7 @@ pub struct DockOptions {
 
 impl Default for DockOptions {
     fn default() -> Self {
-        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, ranking: Ranking::Energy, population_weight: 0.0, crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS }
+        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, ranking: Ranking::Energy, population_weight: models::DEFAULT_POPULATION_WEIGHT, crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS }
     }
 }
 
