@@ -3,11 +3,10 @@
 //! and summarise top-1/top-5 success, median RMSD, speed and PB-validity.
 
 use crate::chem::{centroid, Vec3};
-use crate::chem::conformer::ConformerOptions;
+use crate::chem::conformer::{ConformerOptions, PreparedLigand};
 use crate::dock::models::Models;
 use crate::dock::{dock, DockOptions, DockedPose, Pocket, Target};
 use crate::error::{Error, Result};
-use crate::chem::conformer::PreparedLigand;
 use crate::geometry::{automorphisms, rmsd, symmetry_rmsd};
 use crate::physics::{refine, RefineOptions, VinaLigand};
 use crate::io::dataset::{complex_files, PrepareCache};

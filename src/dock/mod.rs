@@ -321,11 +321,11 @@ fn dock_site(models: &Models, site: &Site, full: &Protein, ligand: &PreparedLiga
     let sampled = sample_poses(models, &graph, &ligand.ligand.coords, &site.center, &options.sampling)?;
     log::info!("{}: sampled {} poses in {:.1} s", ligand.ligand.name, sampled.poses.len(), start.elapsed().as_secs_f64());
     let vina = VinaLigand::new(&ligand.ligand, ligand.torsions.len());
-    let drifts = |(i, pose): (usize, Vec<Vec3>)| {
+    let finish_with_drift = |(i, pose): (usize, Vec<Vec3>)| {
         let (coords, energy) = finish_pose(site, &vina, ligand, pose.clone(), options, i);
         (rmsd(&pose, &coords), coords, energy)
     };
-    let finished: Vec<(f64, Vec<Vec3>, Option<(f64, f64)>)> = sampled.poses.into_par_iter().enumerate().map(drifts).collect();
+    let finished: Vec<(f64, Vec<Vec3>, Option<(f64, f64)>)> = sampled.poses.into_par_iter().enumerate().map(finish_with_drift).collect();
     log::info!("{}: refined and scored in {:.1} s", ligand.ligand.name, start.elapsed().as_secs_f64());
     let coords: Vec<Vec<Vec3>> = finished.iter().map(|(_, c, _)| c.clone()).collect();
     let confidence = confidence_logits(models, &graph, &coords);
@@ -380,19 +380,29 @@ pub const DUPLICATE_RMSD: f64 = 1.0;
 /// Two poses within this heavy-atom RMSD (Å) share a binding mode when counting populations.
 pub const POPULATION_RMSD: f64 = 2.0;
 
-/// Sets each pose's population: the other poses within [`POPULATION_RMSD`] of it.
-fn count_populations(poses: &mut [DockedPose]) {
-    let counts: Vec<usize> = (0..poses.len())
-        .map(|i| (0..poses.len()).filter(|&j| j != i && rmsd(&poses[i].coords, &poses[j].coords) < POPULATION_RMSD).count())
-        .collect();
-    poses.iter_mut().zip(counts).for_each(|(p, n)| p.population = n);
+/// Heavy-atom RMSD between every pair of poses (symmetric, zero diagonal), computed once for
+/// both populations and duplicates.
+fn pairwise_rmsd(poses: &[DockedPose]) -> Vec<Vec<f64>> {
+    let n = poses.len();
+    let mut d = vec![vec![0.0; n]; n];
+    for i in 0..n {
+        for j in i + 1..n {
+            d[i][j] = rmsd(&poses[i].coords, &poses[j].coords);
+            d[j][i] = d[i][j];
+        }
+    }
+    d
 }
 
-/// Counts populations, sorts poses by the ranking rule (energy lowered by `population_weight` ×
-/// ln(1 + population)), moves duplicates (within [`DUPLICATE_RMSD`] of a better distinct pose)
-/// behind the distinct poses, and numbers them from 1.
+/// Sets each pose's population (the other poses within [`POPULATION_RMSD`] of it), sorts poses
+/// by the ranking rule (energy lowered by `population_weight` × ln(1 + population)), moves
+/// duplicates (within [`DUPLICATE_RMSD`] of a better distinct pose) behind the distinct poses,
+/// and numbers them from 1.
 pub fn rank_poses(poses: &mut [DockedPose], ranking: Ranking, population_weight: f64) {
-    count_populations(poses);
+    let distances = pairwise_rmsd(poses);
+    for (i, p) in poses.iter_mut().enumerate() {
+        p.population = distances[i].iter().enumerate().filter(|&(j, &d)| j != i && d < POPULATION_RMSD).count();
+    }
     let key = |p: &DockedPose| -> (i32, f64, f64) {
         let energy = p.energy.map_or(f64::MAX, |e| e - population_weight * (p.population as f64).ln_1p());
         let conf = -p.confidence.unwrap_or(0.0);
@@ -402,11 +412,12 @@ pub fn rank_poses(poses: &mut [DockedPose], ranking: Ranking, population_weight:
             Ranking::Confidence | Ranking::Energy => (invalid, energy, conf),
         }
     };
-    poses.sort_by(|a, b| key(a).partial_cmp(&key(b)).unwrap_or(std::cmp::Ordering::Equal));
+    let mut order: Vec<usize> = (0..poses.len()).collect();
+    order.sort_by(|&a, &b| key(&poses[a]).partial_cmp(&key(&poses[b])).unwrap_or(std::cmp::Ordering::Equal));
     let mut distinct: Vec<usize> = Vec::new();
     let mut repeats: Vec<usize> = Vec::new();
-    for (i, p) in poses.iter().enumerate() {
-        let repeat = distinct.iter().any(|&j| rmsd(&p.coords, &poses[j].coords) < DUPLICATE_RMSD);
+    for i in order {
+        let repeat = distinct.iter().any(|&j| distances[i][j] < DUPLICATE_RMSD);
         if repeat { &mut repeats } else { &mut distinct }.push(i);
     }
     let ordered: Vec<DockedPose> = distinct.iter().chain(&repeats).map(|&i| poses[i].clone()).collect();
