@@ -1,12 +1,15 @@
 """Compares pose-ranking rules on a `disco-dock benchmark --poses-out` CSV.
 
 Usage: python3 scripts/ranking_study.py poses.csv [more.csv ...]
+Also reads `train confidence --docking`'s confidence_val_scores.csv (confidence as a logit, no
+affinity or PB-validity columns).
 Prints, per rule, the share of complexes whose top-ranked pose is within 2 A of the crystal pose
 (and the oracle: any pose within 2 A). Rules: the docking run's own rank, confidence, energy,
 inter-molecular affinity, each with PB-invalid poses last, confidence + energy z-scores, and
 population rules (how many other poses lie within 2 A: energy minus w ln(1 + population), and the
 most populated pose among those within dE of the best energy) and drift rules (energy plus c times
-the RMSD the refinement moved the pose from the sampled one).
+the RMSD the refinement moved the pose from the sampled one), and the shipped combined rule:
+energy - w ln(1 + population) - c logit(confidence).
 """
 import math
 import csv
@@ -19,15 +22,26 @@ def number(x):
     return float(x) if x not in ("", None) else None
 
 
+def logit(probability):
+    if probability is None:
+        return None
+    p = min(max(probability, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
 def load(paths):
     by_id = defaultdict(list)
     for path in paths:
         with open(path) as f:
             for r in csv.DictReader(f):
+                confidence = number(r["confidence"])
+                # benchmark pose rows hold the probability, confidence training rows the logit
+                from_benchmark = "pb_valid" in r
                 by_id[(path, r["id"])].append({
-                    "rank": int(r["rank"]), "rmsd": float(r["rmsd"]), "confidence": number(r["confidence"]),
-                    "affinity": number(r["affinity"]), "energy": number(r["energy"]),
-                    "invalid": r["pb_valid"] == "false", "population": int(r.get("population") or 0),
+                    "rank": int(r["rank"]), "rmsd": float(r["rmsd"]), "confidence": confidence,
+                    "logit": logit(confidence) if from_benchmark else confidence,
+                    "affinity": number(r.get("affinity")), "energy": number(r["energy"]),
+                    "invalid": r.get("pb_valid") == "false", "population": int(r.get("population") or 0),
                     "drift": number(r.get("drift"))})
     return by_id
 
@@ -65,6 +79,10 @@ def rules(poses):
     if all(p["drift"] is not None for p in poses):
         for c in (0.1, 0.25, 0.5, 1.0):
             yield f"valid, energy + {c} drift", lambda p, c=c: (p["invalid"], energy(p) + c * p["drift"])
+    for w in (0.0, 1.0):
+        for c in (0.1, 0.25, 0.5, 1.0, 2.0):
+            yield f"valid, energy - {w} ln(1 + pop) - {c} logit", lambda p, w=w, c=c: (
+                p["invalid"], energy(p) - w * math.log1p(p["population"]) - c * (p["logit"] or 0.0))
     best = min((energy(p) for p in poses if not p["invalid"]), default=big)
     for de in (0.5, 1.0, 2.0):
         yield f"valid, most populated within {de} of best", lambda p, de=de: (
@@ -83,7 +101,7 @@ def main(paths):
     n = len(by_id)
     print(f"{n} complexes; any pose < 2 A: {100 * oracle / max(n, 1):.1f}%")
     for name in totals:
-        print(f"  top-1 < 2 A by {name:<36} {100 * hits[name] / n:5.1f}%")
+        print(f"  top-1 < 2 A by {name:<50} {100 * hits[name] / n:5.1f}%")
 
 
 if __name__ == "__main__":

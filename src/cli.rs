@@ -6,12 +6,12 @@ use clap::{Args, Parser, Subcommand};
 use disco_dock::bench::{read_report, run_benchmark, summarise, summary_lines, BenchOptions, BenchPocket};
 use disco_dock::chem::conformer::{prepare_ligand, ConformerOptions};
 use disco_dock::chem::Vec3;
-use disco_dock::diffusion::sampler::Temperature;
+use disco_dock::diffusion::sampler::{SamplerConfig, Temperature};
 use disco_dock::dock::models::{default_model_dir, InferenceDefaults, Models};
 use disco_dock::dock::output::{summary_table, write_outputs};
 use disco_dock::dock::screen::{read_batch_csv, unique_names, ResultRow, ResultsCsv, Shard};
 use disco_dock::dock::pockets::{find_pockets, PocketSearch};
-use disco_dock::dock::{dock, sampling_options, DockOptions, DockedPose, Pocket, Target};
+use disco_dock::dock::{dock, sampling_options, DockOptions, DockedPose, Pocket, RankWeights, Target};
 use disco_dock::io::dataset::{crop_to_ligand, prepare_split, read_pack, read_split, write_pack, PrepareCache, PreparedComplex};
 use disco_dock::io::ligand::{read_ligand_argument, read_ligand_file, LigandText};
 use disco_dock::io::protein::read_protein;
@@ -127,6 +127,10 @@ pub struct DockSettings {
     /// poses within 2 Å (0: energy alone) [default: the model's sampling.json, else 1].
     #[arg(long)]
     pub population_weight: Option<f64>,
+    /// Energy ranking: kcal/mol subtracted per unit of the confidence logit (0: confidence
+    /// ignored) [default: the model's sampling.json, else 0].
+    #[arg(long)]
+    pub confidence_weight: Option<f64>,
     /// Blind docking (no box): dock into this many of the pockets found on the protein surface,
     /// sharing the samples (0: sample over the whole protein).
     #[arg(long, default_value_t = disco_dock::dock::DEFAULT_BLIND_POCKETS)]
@@ -339,6 +343,14 @@ pub enum TrainCmd {
         /// Refine sampled poses before labelling (as docking does).
         #[arg(long)]
         refine: bool,
+        /// Make the poses with the docking pipeline itself (sampling, refinement, Monte Carlo
+        /// search, in a 25 Å box around the jittered pocket centre), cached in
+        /// <run>/confidence_poses_{train,val}.jsonl so an interrupted run resumes.
+        #[arg(long, conflicts_with = "refine")]
+        docking: bool,
+        /// Monte Carlo steps per pose with --docking (default: the model's sampling.json).
+        #[arg(long)]
+        search_steps: Option<usize>,
     },
 }
 
@@ -397,6 +409,7 @@ fn inference_settings(settings: &DockSettings, models: &Models) -> InferenceDefa
     out.search_steps = settings.search_steps.unwrap_or(out.search_steps);
     out.latent_temperature = settings.latent_temperature.unwrap_or(out.latent_temperature);
     out.population_weight = settings.population_weight.unwrap_or(out.population_weight);
+    out.confidence_weight = settings.confidence_weight.unwrap_or(out.confidence_weight);
     let t = &mut out.temperatures;
     let fields: [(&Option<Vec<f64>>, fn(&mut Temperature) -> &mut f64); 3] =
         [(&settings.temp_sampling, |t| &mut t.sampling), (&settings.temp_psi, |t| &mut t.psi), (&settings.temp_sigma_data, |t| &mut t.sigma_data)];
@@ -417,15 +430,17 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
     if !(tuned.latent_temperature > 0.0 && tuned.latent_temperature.is_finite()) {
         bail!("--latent-temperature must be a positive number, got {}", tuned.latent_temperature);
     }
-    if !(tuned.population_weight >= 0.0 && tuned.population_weight.is_finite()) {
-        bail!("--population-weight must be a number of at least 0, got {}", tuned.population_weight);
+    for (option, weight) in [("--population-weight", tuned.population_weight), ("--confidence-weight", tuned.confidence_weight)] {
+        if !(weight >= 0.0 && weight.is_finite()) {
+            bail!("{option} must be a number of at least 0, got {weight}");
+        }
     }
     Ok(DockOptions {
         sampling,
         refine: !settings.no_refine,
         search_steps: tuned.search_steps,
         ranking: settings.ranking.parse()?,
-        population_weight: tuned.population_weight,
+        weights: RankWeights { population: tuned.population_weight, confidence: tuned.confidence_weight },
         blind_pockets: settings.blind_pockets,
         ..Default::default()
     })
@@ -720,26 +735,50 @@ fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
             let mut log = logger(&data.run, quiet)?;
             train::prior::train_prior(&encoder, &train_set, &val_set, &cfg, &data.run, dev, &mut log)?;
         }
-        TrainCmd::Confidence { data, complexes, samples, val_complexes, refine } => {
+        TrainCmd::Confidence { data, complexes, samples, val_complexes, refine, docking, search_steps } => {
             let dev = device(&data.device, data.threads)?;
             let (_, best) = train::run_dirs(&data.run);
             let models = Models::load(&best, dev)?;
             let train_set = load_split(data, &data.train_split, data.train_pack.as_ref(), Some(data.limit.unwrap_or(*complexes)), quiet)?;
             let val_set = load_split(data, &data.val_split, data.val_pack.as_ref(), Some(*val_complexes), quiet)?;
-            if *refine && train_set.iter().chain(&val_set).any(|c| c.pocket.atoms.is_empty()) {
-                bail!("--refine needs protein atoms, but the pack was written with --pack-residues-only");
+            if (*refine || *docking) && train_set.iter().chain(&val_set).any(|c| c.pocket.atoms.is_empty()) {
+                bail!("--refine and --docking need protein atoms, but the pack was written with --pack-residues-only");
             }
             let cfg = train::confidence::ConfidenceTrainConfig { samples_per_complex: *samples, max_minutes: data.minutes, seed: data.seed, ..Default::default() };
             let mut log = logger(&data.run, quiet)?;
-            let post = move |c: &train::data::TrainingComplex, poses: Vec<Vec<Vec3>>| -> Vec<Vec<Vec3>> {
-                if *refine { disco_dock::physics::refine_in_pocket(&c.graph.ligand, &c.graph.torsions, &c.pocket, &c.pocket_center, poses) } else { poses }
-            };
             let start = Instant::now();
-            let train_poses = train::confidence::labelled_poses(&models, &train_set, cfg.samples_per_complex, cfg.steps, data.seed, &post, &mut log)?;
-            let val_poses = train::confidence::labelled_poses(&models, &val_set, cfg.samples_per_complex, cfg.steps, data.seed + 7, &post, &mut log)?;
+            let (train_poses, val_poses) = if *docking {
+                let defaults = &models.defaults;
+                let steps = SamplerConfig::default().steps;
+                let options = |seed: u64| DockOptions {
+                    sampling: sampling_options(*samples, steps, seed, defaults),
+                    search_steps: search_steps.unwrap_or(defaults.search_steps),
+                    weights: RankWeights { population: defaults.population_weight, confidence: defaults.confidence_weight },
+                    ..Default::default()
+                };
+                let cache = |split: &str| data.run.join(format!("confidence_poses_{split}.jsonl"));
+                let box_size = disco_dock::bench::CRYSTAL_BOX;
+                let train_poses = train::confidence::docked_poses(&models, &train_set, &options(data.seed), box_size, &cache("train"), &mut log)?;
+                let val_poses = train::confidence::docked_poses(&models, &val_set, &options(data.seed + 7), box_size, &cache("val"), &mut log)?;
+                (train_poses, val_poses)
+            } else {
+                let post = move |c: &train::data::TrainingComplex, poses: Vec<Vec<Vec3>>| -> Vec<Vec<Vec3>> {
+                    if *refine { disco_dock::physics::refine_in_pocket(&c.graph.ligand, &c.graph.torsions, &c.pocket, &c.pocket_center, poses) } else { poses }
+                };
+                let train_poses = train::confidence::labelled_poses(&models, &train_set, cfg.samples_per_complex, cfg.steps, data.seed, &post, &mut log)?;
+                let val_poses = train::confidence::labelled_poses(&models, &val_set, cfg.samples_per_complex, cfg.steps, data.seed + 7, &post, &mut log)?;
+                (train_poses, val_poses)
+            };
             let pos = train_poses.iter().filter(|p| p.rmsd < 2.0).count();
             log(&format!("sampled {} train poses ({pos} < 2 Å), {} val poses in {:.0} s", train_poses.len(), val_poses.len(), start.elapsed().as_secs_f64()));
             train::confidence::train_confidence(&train_set, &train_poses, &val_set, &val_poses, &cfg, &data.run, dev, &mut log)?;
+            let trained = Models::load(&best, dev)?;
+            if let Some(confidence) = &trained.confidence {
+                let path = data.run.join("confidence_val_scores.csv");
+                let logits = train::confidence::predict(confidence, &val_set, &val_poses, dev);
+                train::confidence::write_scored_poses(&path, &val_set, &val_poses, &logits)?;
+                log(&format!("val poses with the kept model's logits: {}", path.display()));
+            }
         }
     }
     Ok(())

@@ -36,6 +36,10 @@ pub const DEFAULT_SEARCH_STEPS: usize = 100;
 /// 39 / 40 / 39 / 41 / 40 % (on test_dev 1 gave 28.3 % against 33.3 % for 0: noise level).
 pub const DEFAULT_POPULATION_WEIGHT: f64 = 1.0;
 
+/// Weight of the confidence logit in energy ranking when a model folder does not say: off,
+/// until a confidence model earns it on val (see `sampling.json` of the shipped model).
+pub const DEFAULT_CONFIDENCE_WEIGHT: f64 = 0.0;
+
 /// Inference settings that belong to a trained model because they were tuned on val for it:
 /// read from `sampling.json` in the model folder; every field is optional.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -49,11 +53,13 @@ pub struct InferenceDefaults {
     pub search_steps: usize,
     /// Weight of ln(1 + population) subtracted from the energy when ranking (kcal/mol).
     pub population_weight: f64,
+    /// Weight of the confidence logit subtracted from the energy when ranking (kcal/mol).
+    pub confidence_weight: f64,
 }
 
 impl Default for InferenceDefaults {
     fn default() -> Self {
-        InferenceDefaults { temperatures: Temperatures::default(), latent_temperature: 1.5, search_steps: DEFAULT_SEARCH_STEPS, population_weight: DEFAULT_POPULATION_WEIGHT }
+        InferenceDefaults { temperatures: Temperatures::default(), latent_temperature: 1.5, search_steps: DEFAULT_SEARCH_STEPS, population_weight: DEFAULT_POPULATION_WEIGHT, confidence_weight: DEFAULT_CONFIDENCE_WEIGHT }
     }
 }
 

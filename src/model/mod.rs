@@ -88,4 +88,4 @@ pub fn keep_freed_memory() {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -5,7 +5,9 @@
 use crate::chem::Vec3;
 use crate::diffusion::sampler::SamplerConfig;
 use crate::diffusion::schedule::NoiseSchedule;
+use crate::chem::conformer::PreparedLigand;
 use crate::dock::models::Models;
+use crate::dock::{dock, DockOptions, Pocket, Target};
 use crate::dock::sampling::{pose_sample, sample_poses, SamplingOptions};
 use crate::error::{Error, Result};
 use crate::geometry::{automorphisms, symmetry_rmsd};
@@ -16,6 +18,8 @@ use crate::train::{run_dirs, TrainState};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 use tch::nn::{OptimizerConfig, VarStore};
@@ -40,6 +44,11 @@ pub struct ConfidenceTrainConfig {
     pub max_minutes: f64,
     /// Random seed.
     pub seed: u64,
+    /// Weight of the listwise loss (per complex, -log of the softmax mass on its right poses)
+    /// added to the balanced cross-entropy: ranking needs the right pose of a complex to beat
+    /// its wrong ones, which cross-entropy over all poses does not ask for. Batches then hold
+    /// whole complexes.
+    pub listwise_weight: f64,
 }
 
 impl Default for ConfidenceTrainConfig {
@@ -53,6 +62,7 @@ impl Default for ConfidenceTrainConfig {
             epochs: 30,
             max_minutes: 15.0,
             seed: 0,
+            listwise_weight: 1.0,
         }
     }
 }
@@ -66,6 +76,23 @@ pub struct LabelledPose {
     pub coords: Vec<Vec3>,
     /// Symmetry-corrected RMSD to the crystal pose (Å).
     pub rmsd: f64,
+    /// Rank the docking pipeline gave the pose (energy ranking), when it came from docking.
+    #[serde(default)]
+    pub rank: Option<usize>,
+    /// Energy the docking ranking used (kcal/mol), when it came from docking.
+    #[serde(default)]
+    pub energy: Option<f64>,
+    /// Other poses of the complex within 2 Å, when it came from docking.
+    #[serde(default)]
+    pub population: Option<usize>,
+}
+
+/// The docked poses of one complex as cached on disk (one JSON line per complex), so an
+/// interrupted pose generation resumes where it stopped.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct CachedComplex {
+    id: String,
+    poses: Vec<LabelledPose>,
 }
 
 /// Post-processing applied to sampled poses before labelling (e.g. physics refinement), so the
@@ -91,12 +118,10 @@ pub fn labelled_poses(
             initial_sigma: 4.0,
         };
         let poses = post(c, sample_poses(models, &c.graph, &c.conformer, &c.pocket_center, &options)?.poses);
-        let elements: Vec<u8> = c.graph.ligand.atoms.iter().map(|a| a.element).collect();
-        let bonds: Vec<(usize, usize)> = c.graph.ligand.bonds.iter().map(|b| (b.begin, b.end)).collect();
-        let autos = automorphisms(&elements, &bonds, 1000);
+        let label = symmetry_labeller(c);
         for coords in poses {
-            let rmsd = symmetry_rmsd(&coords, &c.crystal, &autos);
-            out.push(LabelledPose { complex: i, coords, rmsd });
+            let rmsd = label(&coords);
+            out.push(LabelledPose { complex: i, coords, rmsd, rank: None, energy: None, population: None });
         }
         if (i + 1) % 50 == 0 {
             let pos = out.iter().filter(|p| p.rmsd < 2.0).count();
@@ -104,6 +129,132 @@ pub fn labelled_poses(
         }
     }
     Ok(out)
+}
+
+fn symmetry_labeller(c: &TrainingComplex) -> impl Fn(&[Vec3]) -> f64 + '_ {
+    let elements: Vec<u8> = c.graph.ligand.atoms.iter().map(|a| a.element).collect();
+    let bonds: Vec<(usize, usize)> = c.graph.ligand.bonds.iter().map(|b| (b.begin, b.end)).collect();
+    let autos = automorphisms(&elements, &bonds, 1000);
+    move |coords: &[Vec3]| symmetry_rmsd(coords, &c.crystal, &autos)
+}
+
+/// Docks one training complex with the docking pipeline itself (sampling, refinement, Monte
+/// Carlo search, energy ranking) in a box of `box_size` Å around its jittered crop centre.
+fn dock_training_complex(models: &Models, c: &TrainingComplex, index: usize, options: &DockOptions, box_size: f64) -> Result<Vec<LabelledPose>> {
+    let pocket = Pocket::Box { center: c.pocket_center, size: Vec3::repeat(box_size) };
+    let target = Target::new(&c.pocket, &pocket, options)?;
+    let ligand = PreparedLigand { ligand: c.graph.ligand.clone(), reference: None, torsions: c.graph.torsions.clone() };
+    let result = dock(models, &target, &ligand, options)?;
+    let label = symmetry_labeller(c);
+    Ok(result
+        .poses
+        .into_iter()
+        .map(|p| LabelledPose {
+            complex: index,
+            rmsd: label(&p.coords),
+            coords: p.coords,
+            rank: Some(p.rank),
+            energy: p.energy,
+            population: Some(p.population),
+        })
+        .collect())
+}
+
+/// Poses for confidence training made as docking makes them (so the model learns to rank the
+/// poses it will be shown), cached per complex in the JSON-lines file `cache`: complexes already
+/// there are read back, not docked again. A complex that fails to dock is logged and skipped.
+pub fn docked_poses(
+    models: &Models,
+    complexes: &[TrainingComplex],
+    options: &DockOptions,
+    box_size: f64,
+    cache: &Path,
+    log: &mut dyn FnMut(&str),
+) -> Result<Vec<LabelledPose>> {
+    let mut cached: HashMap<String, Vec<LabelledPose>> = HashMap::new();
+    let text = if cache.exists() { std::fs::read_to_string(cache).map_err(|e| Error::io(cache, e))? } else { String::new() };
+    // A line cut by an interruption does not parse: that complex is docked again.
+    for entry in text.lines().filter_map(|l| serde_json::from_str::<CachedComplex>(l).ok()) {
+        cached.insert(entry.id, entry.poses);
+    }
+    if !text.is_empty() {
+        log(&format!("{}: {} complexes already docked", cache.display(), cached.len()));
+    }
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(cache).map_err(|e| Error::io(cache, e))?;
+    if !text.is_empty() && !text.ends_with('\n') {
+        writeln!(file).map_err(|e| Error::io(cache, e))?;
+    }
+    let start = Instant::now();
+    let (mut out, mut docked) = (Vec::new(), 0usize);
+    for (i, c) in complexes.iter().enumerate() {
+        let poses = match cached.remove(&c.id) {
+            Some(poses) => poses.into_iter().map(|p| LabelledPose { complex: i, ..p }).collect(),
+            None => match dock_training_complex(models, c, i, options, box_size) {
+                Ok(poses) => {
+                    let line = serde_json::to_string(&CachedComplex { id: c.id.clone(), poses: poses.clone() })
+                        .map_err(|e| Error::invalid("confidence pose cache", e.to_string()))?;
+                    writeln!(file, "{line}").map_err(|e| Error::io(cache, e))?;
+                    docked += 1;
+                    poses
+                }
+                Err(e) => {
+                    log(&format!("{}: skipped ({e})", c.id));
+                    continue;
+                }
+            },
+        };
+        out.extend(poses);
+        if (i + 1) % 10 == 0 || i + 1 == complexes.len() {
+            let pos = out.iter().filter(|p| p.rmsd < 2.0).count();
+            log(&format!(
+                "docked {} of {} complexes ({docked} new, {:.1} s each): {} poses, {pos} under 2 Å",
+                i + 1,
+                complexes.len(),
+                start.elapsed().as_secs_f64() / docked.max(1) as f64,
+                out.len()
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Share of complexes whose best-scored pose is within 2 Å: the docking success the confidence
+/// model would give if it ranked these poses (`scores` higher = better, one per pose).
+pub fn top1_success(poses: &[LabelledPose], scores: &[f64]) -> f64 {
+    let mut best: HashMap<usize, (f64, f64)> = HashMap::new();
+    for (p, &s) in poses.iter().zip(scores) {
+        let entry = best.entry(p.complex).or_insert((f64::NEG_INFINITY, f64::INFINITY));
+        if s > entry.0 {
+            *entry = (s, p.rmsd);
+        }
+    }
+    if best.is_empty() {
+        return 0.0;
+    }
+    best.values().filter(|(_, rmsd)| *rmsd < 2.0).count() as f64 / best.len() as f64
+}
+
+/// One row of the scored-poses CSV: a labelled pose with what each ranking rule reads.
+#[derive(Serialize)]
+struct ScoredPoseRow<'a> {
+    id: &'a str,
+    rank: Option<usize>,
+    rmsd: f64,
+    energy: Option<f64>,
+    population: Option<usize>,
+    confidence: f64,
+}
+
+/// Writes labelled poses with their confidence logits to a CSV (columns id, rank, rmsd, energy,
+/// population, confidence), for choosing how confidence and energy combine in ranking on val.
+pub fn write_scored_poses(path: &Path, complexes: &[TrainingComplex], poses: &[LabelledPose], logits: &[f64]) -> Result<()> {
+    let csv_error = |e: csv::Error| Error::io(path, std::io::Error::other(e.to_string()));
+    let mut writer = csv::Writer::from_path(path).map_err(csv_error)?;
+    for (p, &confidence) in poses.iter().zip(logits) {
+        let id = &complexes[p.complex].id;
+        writer.serialize(ScoredPoseRow { id, rank: p.rank, rmsd: p.rmsd, energy: p.energy, population: p.population, confidence }).map_err(csv_error)?;
+    }
+    writer.flush().map_err(|e| Error::io(path, e))
 }
 
 /// Area under the ROC curve of `scores` for binary `labels` (0.5 when one class is missing).
@@ -153,7 +304,54 @@ pub fn predict(model: &ConfidenceModel, complexes: &[TrainingComplex], poses: &[
         .collect()
 }
 
-/// Fits the confidence model on labelled poses; the best-AUROC weights go to `<run>/best/confidence.*`.
+/// One epoch's batches: with a listwise loss, whole complexes (shuffled) until a batch holds at
+/// least `batch_size` poses; otherwise shuffled poses.
+fn epoch_batches<'a>(poses: &'a [LabelledPose], cfg: &ConfidenceTrainConfig, rng: &mut impl rand::Rng) -> Vec<Vec<&'a LabelledPose>> {
+    if cfg.listwise_weight <= 0.0 {
+        let mut order: Vec<&LabelledPose> = poses.iter().collect();
+        order.shuffle(rng);
+        return order.chunks(cfg.batch_size.max(1)).map(<[_]>::to_vec).collect();
+    }
+    let mut by_complex: BTreeMap<usize, Vec<&LabelledPose>> = BTreeMap::new();
+    for p in poses {
+        by_complex.entry(p.complex).or_default().push(p);
+    }
+    let mut groups: Vec<Vec<&LabelledPose>> = by_complex.into_values().collect();
+    groups.shuffle(rng);
+    let mut batches = vec![Vec::new()];
+    for group in groups {
+        if batches.last().is_some_and(|b| b.len() >= cfg.batch_size.max(1)) {
+            batches.push(Vec::new());
+        }
+        batches.last_mut().expect("one batch at least").extend(group);
+    }
+    batches
+}
+
+/// Listwise ranking loss of a batch: for each complex with right and wrong poses,
+/// logsumexp(all its logits) - logsumexp(its right poses' logits), averaged; `None` when no
+/// complex of the batch has both.
+pub fn listwise_loss(logits: &Tensor, poses: &[&LabelledPose]) -> Option<Tensor> {
+    let mut groups: BTreeMap<usize, (Vec<i64>, Vec<i64>)> = BTreeMap::new();
+    for (i, p) in poses.iter().enumerate() {
+        let entry = groups.entry(p.complex).or_default();
+        if p.rmsd < 2.0 { &mut entry.0 } else { &mut entry.1 }.push(i as i64);
+    }
+    let device = logits.device();
+    let terms: Vec<Tensor> = groups
+        .values()
+        .filter(|(right, wrong)| !right.is_empty() && !wrong.is_empty())
+        .map(|(right, wrong)| {
+            let all: Vec<i64> = right.iter().chain(wrong).copied().collect();
+            let pick = |idx: &[i64]| logits.index_select(0, &Tensor::from_slice(idx).to_device(device)).logsumexp([0i64].as_slice(), false);
+            pick(&all) - pick(right)
+        })
+        .collect();
+    (!terms.is_empty()).then(|| Tensor::stack(&terms, 0).mean(tch::Kind::Float))
+}
+
+/// Fits the confidence model on labelled poses; the weights with the best val top-1 (ties:
+/// AUROC) go to `<run>/best/confidence.*`.
 #[allow(clippy::too_many_arguments)]
 pub fn train_confidence(
     train: &[TrainingComplex],
@@ -179,26 +377,42 @@ pub fn train_confidence(
     let mut state = TrainState::default();
     let start = Instant::now();
     let val_labels: Vec<bool> = val_poses.iter().map(|p| p.rmsd < 2.0).collect();
+    if val_poses.iter().all(|p| p.rank.is_some()) {
+        let by_rank: Vec<f64> = val_poses.iter().map(|p| -(p.rank.unwrap_or(0) as f64)).collect();
+        log(&format!("val top-1 < 2 Å by the docking ranking: {:.1} %", 100.0 * top1_success(val_poses, &by_rank)));
+    }
+    let mut best_key = (f64::NEG_INFINITY, f64::NEG_INFINITY);
     for epoch in 0..cfg.epochs {
-        let mut order: Vec<&LabelledPose> = train_poses.iter().collect();
-        order.shuffle(&mut rng);
         let (mut sum, mut n) = (0.0, 0);
-        for chunk in order.chunks(cfg.batch_size) {
-            let (batch, labels) = pose_batch(train, chunk, device);
+        for chunk in epoch_batches(train_poses, cfg, &mut rng) {
+            let (batch, labels) = pose_batch(train, &chunk, device);
             let logits = model.forward_t(&batch, true);
-            let loss = logits.binary_cross_entropy_with_logits::<&Tensor>(&labels, None, Some(&pos_weight_t), tch::Reduction::Mean);
+            let mut loss = logits.binary_cross_entropy_with_logits::<&Tensor>(&labels, None, Some(&pos_weight_t), tch::Reduction::Mean);
+            if let Some(listwise) = listwise_loss(&logits, &chunk).filter(|_| cfg.listwise_weight > 0.0) {
+                loss = loss + listwise * cfg.listwise_weight;
+            }
             opt.backward_step_clip_norm(&loss, 1.0);
             sum += loss.double_value(&[]);
             n += 1;
             state.step += 1;
         }
-        let val_auc = auroc(&predict(&model, val, val_poses, device), &val_labels);
+        let val_scores = predict(&model, val, val_poses, device);
+        let val_auc = auroc(&val_scores, &val_labels);
+        let val_top1 = top1_success(val_poses, &val_scores);
         state.epoch = epoch + 1;
         state.seconds = start.elapsed().as_secs_f64();
         state.history.push((state.epoch, state.step, sum / n.max(1) as f64, Some(val_auc)));
-        log(&format!("confidence epoch {} loss {:.4} val AUROC {:.3}", epoch + 1, sum / n.max(1) as f64, val_auc));
-        if state.best_metric.map_or(true, |b| val_auc > b) {
-            state.best_metric = Some(val_auc);
+        log(&format!(
+            "confidence epoch {} loss {:.4} val AUROC {:.3} val top-1 < 2 Å by confidence {:.1} %",
+            epoch + 1,
+            sum / n.max(1) as f64,
+            val_auc,
+            100.0 * val_top1
+        ));
+        // Kept: the best val top-1 (what ranking needs), ties broken by AUROC.
+        if (val_top1, val_auc) > best_key {
+            best_key = (val_top1, val_auc);
+            state.best_metric = Some(val_top1);
             save_network(&best, "confidence", &cfg.model, &vs)?;
             state.save(&run.join("confidence_state"))?;
         }
@@ -207,4 +421,82 @@ pub fn train_confidence(
         }
     }
     Ok(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tests::{toy_ligand, toy_protein};
+    use crate::model::{ComplexGraph, PainnConfig, ScoreConfig, ScoreModel};
+
+    fn labelled(complex: usize, rmsd: f64) -> LabelledPose {
+        LabelledPose { complex, coords: Vec::new(), rmsd, rank: None, energy: None, population: None }
+    }
+
+    #[test]
+    fn listwise_loss_falls_as_the_right_pose_outscores_the_wrong_ones() {
+        let poses = [labelled(0, 1.0), labelled(0, 5.0), labelled(0, 6.0), labelled(1, 7.0)];
+        let refs: Vec<&LabelledPose> = poses.iter().collect();
+        let loss = |l: &[f32]| listwise_loss(&Tensor::from_slice(l), &refs).unwrap().double_value(&[]);
+        assert!((loss(&[0.0, 0.0, 0.0, 9.0]) - 3f64.ln()).abs() < 1e-5, "complex 1 has no right pose and is left out");
+        assert!(loss(&[4.0, 0.0, 0.0, 0.0]) < 0.05);
+        assert!(loss(&[-4.0, 0.0, 0.0, 0.0]) > 4.0);
+        assert!(listwise_loss(&Tensor::from_slice(&[1.0f32]), &refs[3..]).is_none());
+    }
+
+    #[test]
+    fn listwise_batches_hold_whole_complexes() {
+        let poses: Vec<LabelledPose> = (0..10).map(|i| labelled(i / 3, 1.0)).collect();
+        let cfg = ConfidenceTrainConfig { batch_size: 4, ..Default::default() };
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let batches = epoch_batches(&poses, &cfg, &mut rng);
+        assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), 10);
+        for b in &batches {
+            let complexes: std::collections::BTreeSet<usize> = b.iter().map(|p| p.complex).collect();
+            let whole = complexes.iter().map(|&c| poses.iter().filter(|p| p.complex == c).count()).sum::<usize>();
+            assert_eq!(whole, b.len(), "a batch holds all poses of its complexes");
+        }
+    }
+
+    #[test]
+    fn top1_success_reads_each_complexes_best_scored_pose() {
+        // complex 0: the right pose scores best; complex 1: a wrong one does
+        let poses = [labelled(0, 1.0), labelled(0, 5.0), labelled(1, 0.5), labelled(1, 6.0)];
+        assert_eq!(top1_success(&poses, &[2.0, 1.0, 0.0, 3.0]), 0.5);
+        assert_eq!(top1_success(&poses, &[2.0, 1.0, 4.0, 3.0]), 1.0);
+        assert_eq!(top1_success(&[], &[]), 0.0);
+    }
+
+    fn toy_complex() -> TrainingComplex {
+        let (ligand, torsions) = toy_ligand("CC(=O)Nc1ccc(O)cc1");
+        let pocket = toy_protein(30);
+        let crystal = ligand.coords.clone();
+        let graph = ComplexGraph::new(&ligand, &pocket, torsions);
+        TrainingComplex { id: "toy".into(), conformer: crystal.clone(), crystal, pocket_center: Vec3::zeros(), graph, pocket }
+    }
+
+    #[test]
+    fn docked_poses_are_cached_and_read_back_without_docking_again() {
+        let core = PainnConfig { hidden: 8, layers: 1, rbf: 8, ..Default::default() };
+        let cfg = ScoreConfig { core: PainnConfig { node_extra: 8, ..core }, time_dim: 8, ..Default::default() };
+        let vs = VarStore::new(Device::Cpu);
+        let models = Models::from_parts(ScoreModel::new(&vs.root(), &cfg), None, None, Device::Cpu);
+        let mut options = DockOptions { search_steps: 2, ..Default::default() };
+        options.sampling.samples = 3;
+        options.sampling.sampler.steps = 3;
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("poses.jsonl");
+        let complexes = [toy_complex()];
+        let first = docked_poses(&models, &complexes, &options, 25.0, &cache, &mut |_| {}).unwrap();
+        assert_eq!(first.len(), 3);
+        assert!(first.iter().all(|p| p.rank.is_some() && p.energy.is_some() && p.rmsd.is_finite()));
+        // a cut line from an interruption is ignored; the docked complex is not docked again
+        std::fs::OpenOptions::new().append(true).open(&cache).unwrap().write_all(b"{\"id\":\"cut").unwrap();
+        let mut lines = Vec::new();
+        let again = docked_poses(&models, &complexes, &options, 25.0, &cache, &mut |l| lines.push(l.to_string())).unwrap();
+        assert!(std::fs::read_to_string(&cache).unwrap().ends_with("cut\n"), "the cut line is closed");
+        assert!(lines[0].contains("1 complexes already docked"), "{lines:?}");
+        assert!(lines.iter().any(|l| l.contains("0 new")), "{lines:?}");
+        assert_eq!(again.iter().map(|p| p.rmsd).collect::<Vec<_>>(), first.iter().map(|p| p.rmsd).collect::<Vec<_>>());
+    }
 }
