@@ -351,6 +351,10 @@ pub enum TrainCmd {
         /// Monte Carlo steps per pose with --docking (default: the model's sampling.json).
         #[arg(long)]
         search_steps: Option<usize>,
+        /// Do not train: score the val poses with the confidence model already in <run>/best
+        /// (AUROC, top-1, confidence_val_scores.csv), e.g. to compare models on the same poses.
+        #[arg(long)]
+        evaluate_only: bool,
     },
 }
 
@@ -735,7 +739,7 @@ fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
             let mut log = logger(&data.run, quiet)?;
             train::prior::train_prior(&encoder, &train_set, &val_set, &cfg, &data.run, dev, &mut log)?;
         }
-        TrainCmd::Confidence { data, complexes, samples, val_complexes, refine, docking, search_steps } => {
+        TrainCmd::Confidence { data, complexes, samples, val_complexes, refine, docking, search_steps, evaluate_only } => {
             let dev = device(&data.device, data.threads)?;
             let (_, best) = train::run_dirs(&data.run);
             let models = Models::load(&best, dev)?;
@@ -744,10 +748,14 @@ fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
             if (*refine || *docking) && train_set.iter().chain(&val_set).any(|c| c.pocket.atoms.is_empty()) {
                 bail!("--refine and --docking need protein atoms, but the pack was written with --pack-residues-only");
             }
-            let cfg = train::confidence::ConfidenceTrainConfig { samples_per_complex: *samples, max_minutes: data.minutes, seed: data.seed, ..Default::default() };
+            let mut cfg = train::confidence::ConfidenceTrainConfig { samples_per_complex: *samples, max_minutes: data.minutes, seed: data.seed, ..Default::default() };
+            if *docking {
+                // docked poses carry energies and populations: the model reads them too
+                cfg.model.pose_features = disco_dock::model::POSE_FEATURES;
+            }
             let mut log = logger(&data.run, quiet)?;
             let start = Instant::now();
-            let (train_poses, val_poses) = if *docking {
+            let (mut train_poses, mut val_poses) = if *docking {
                 let defaults = &models.defaults;
                 let steps = SamplerConfig::default().steps;
                 let options = |seed: u64| DockOptions {
@@ -769,16 +777,22 @@ fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
                 let val_poses = train::confidence::labelled_poses(&models, &val_set, cfg.samples_per_complex, cfg.steps, data.seed + 7, &post, &mut log)?;
                 (train_poses, val_poses)
             };
+            train::confidence::set_pose_features(&mut train_poses);
+            train::confidence::set_pose_features(&mut val_poses);
             let pos = train_poses.iter().filter(|p| p.rmsd < 2.0).count();
             log(&format!("sampled {} train poses ({pos} < 2 Å), {} val poses in {:.0} s", train_poses.len(), val_poses.len(), start.elapsed().as_secs_f64()));
-            train::confidence::train_confidence(&train_set, &train_poses, &val_set, &val_poses, &cfg, &data.run, dev, &mut log)?;
-            let trained = Models::load(&best, dev)?;
-            if let Some(confidence) = &trained.confidence {
-                let path = data.run.join("confidence_val_scores.csv");
-                let logits = train::confidence::predict(confidence, &val_set, &val_poses, dev);
-                train::confidence::write_scored_poses(&path, &val_set, &val_poses, &logits)?;
-                log(&format!("val poses with the kept model's logits: {}", path.display()));
+            if !*evaluate_only {
+                train::confidence::train_confidence(&train_set, &train_poses, &val_set, &val_poses, &cfg, &data.run, dev, &mut log)?;
             }
+            let trained = Models::load(&best, dev)?;
+            let Some(confidence) = &trained.confidence else { bail!("no confidence model in {}", best.display()) };
+            let path = data.run.join("confidence_val_scores.csv");
+            let logits = train::confidence::predict(confidence, &val_set, &val_poses, dev);
+            let labels: Vec<bool> = val_poses.iter().map(|p| p.rmsd < 2.0).collect();
+            let (auc, top1) = (train::confidence::auroc(&logits, &labels), train::confidence::top1_success(&val_poses, &logits));
+            log(&format!("kept model on val: AUROC {auc:.3}, top-1 < 2 Å by confidence {:.1} %", 100.0 * top1));
+            train::confidence::write_scored_poses(&path, &val_set, &val_poses, &logits)?;
+            log(&format!("val poses with the kept model's logits: {}", path.display()));
         }
     }
     Ok(())

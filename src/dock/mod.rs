@@ -14,7 +14,7 @@ use crate::diffusion::sampler::SamplerConfig;
 use crate::error::{Error, Result};
 use crate::geometry::{bounding_box, rmsd};
 use crate::graph::{crop, pocket_residues};
-use crate::model::ComplexGraph;
+use crate::model::{pose_features, ComplexGraph};
 use crate::physics::{check_pose, monte_carlo, PocketBox, PoseChecks, RefineOptions, SearchOptions, VinaLigand, VinaScorer};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -328,6 +328,9 @@ pub fn dock(models: &Models, target: &Target, ligand: &PreparedLigand, options: 
         return Err(errors.into_iter().next().unwrap_or_else(|| Error::invalid(ligand.ligand.name.clone(), "no site to dock into")));
     }
     rank_poses(&mut poses, options.ranking, &options.weights);
+    if attach_confidence(models, target, ligand, &mut poses) {
+        rank_poses(&mut poses, options.ranking, &options.weights);
+    }
     let best = &target.sites[poses[0].site];
     log::info!("{}: docked into {} site(s) in {:.1} s", ligand.ligand.name, n_sites, start.elapsed().as_secs_f64());
     Ok(DockResult {
@@ -355,8 +358,6 @@ fn dock_site(models: &Models, site: &Site, full: &Protein, ligand: &PreparedLiga
     };
     let finished: Vec<(f64, Vec<Vec3>, Option<(f64, f64)>)> = sampled.poses.into_par_iter().enumerate().map(finish_with_drift).collect();
     log::info!("{}: refined and scored in {:.1} s", ligand.ligand.name, start.elapsed().as_secs_f64());
-    let coords: Vec<Vec<Vec3>> = finished.iter().map(|(_, c, _)| c.clone()).collect();
-    let confidence = confidence_logits(models, &graph, &coords);
     Ok(finished
         .into_iter()
         .enumerate()
@@ -367,7 +368,7 @@ fn dock_site(models: &Models, site: &Site, full: &Protein, ligand: &PreparedLiga
                 site: 0,
                 population: 0,
                 drift,
-                confidence: confidence.as_ref().map(|c| 1.0 / (1.0 + (-c[i]).exp())),
+                confidence: None,
                 affinity: energy.map(|e| e.0),
                 energy: energy.map(|e| e.1),
                 latents: sampled.latents.as_ref().map(|l| l[i].clone()),
@@ -376,6 +377,34 @@ fn dock_site(models: &Models, site: &Site, full: &Protein, ligand: &PreparedLiga
             }
         })
         .collect())
+}
+
+/// Sets each pose's confidence (when a confidence model is loaded) from its site's graph and
+/// its physics features among all poses of the ligand (so populations must be counted first);
+/// returns whether any pose got one.
+fn attach_confidence(models: &Models, target: &Target, ligand: &PreparedLigand, poses: &mut [DockedPose]) -> bool {
+    if models.confidence.is_none() {
+        return false;
+    }
+    let energies: Vec<Option<f64>> = poses.iter().map(|p| p.energy).collect();
+    let populations: Vec<usize> = poses.iter().map(|p| p.population).collect();
+    let features = pose_features(&energies, &populations);
+    let mut any = false;
+    for (k, site) in target.sites.iter().enumerate() {
+        let members: Vec<usize> = (0..poses.len()).filter(|&i| poses[i].site == k).collect();
+        if members.is_empty() {
+            continue;
+        }
+        let graph = ComplexGraph::new(&ligand.ligand, &site.protein, ligand.torsions.clone());
+        let coords: Vec<Vec<Vec3>> = members.iter().map(|&i| poses[i].coords.clone()).collect();
+        let site_features: Vec<[f32; 2]> = members.iter().map(|&i| features[i]).collect();
+        let Some(logits) = confidence_logits(models, &graph, &coords, &site_features) else { continue };
+        for (&i, logit) in members.iter().zip(logits) {
+            poses[i].confidence = Some(1.0 / (1.0 + (-logit).exp()));
+            any = true;
+        }
+    }
+    any
 }
 
 /// Refines a pose (when asked and possible) and scores it: (coords, Some((affinity, energy))).

@@ -156,16 +156,18 @@ pub fn sample_poses(
     Ok(SampledPoses { poses, latents })
 }
 
-/// Confidence logits of final poses (None without a confidence model).
-pub fn confidence_logits(models: &Models, graph: &ComplexGraph, poses: &[Vec<Vec3>]) -> Option<Vec<f64>> {
+/// Confidence logits of final poses with their physics features (one per pose; see
+/// [`crate::model::pose_features`]); None without a confidence model.
+pub fn confidence_logits(models: &Models, graph: &ComplexGraph, poses: &[Vec<Vec3>], features: &[[f32; 2]]) -> Option<Vec<f64>> {
     let model = models.confidence.as_ref()?;
     let _guard = tch::no_grad_guard();
     let schedule = NoiseSchedule::default();
     let mut out = Vec::with_capacity(poses.len());
-    for group in poses.chunks(chunk_size(graph)) {
+    let size = chunk_size(graph);
+    for (group, f) in poses.chunks(size).zip(features.chunks(size)) {
         let samples: Vec<PoseSample> = group.iter().map(|p| pose_sample(graph, p, 0.0, &schedule)).collect();
         let batch = Batch::new(&samples, models.device);
-        let logits = Vec::<f32>::try_from(model.forward_t(&batch, false).to_device(Device::Cpu)).ok()?;
+        let logits = Vec::<f32>::try_from(model.forward_t(&batch, Some(f), false).to_device(Device::Cpu)).ok()?;
         out.extend(logits.into_iter().map(|x| x as f64));
     }
     Some(out)

@@ -143,7 +143,12 @@ fn rigid_motion_rotates_vector_scores_and_keeps_invariants() {
     let p1 = prior.forward_t(&b1, &flags, false);
     let p2 = prior.forward_t(&b2, &flags, false);
     assert!(rel_err(&rows(&p2), &rows(&p1)) < 1e-3);
-    assert!(rel_err(&rows(&confidence.forward_t(&b2, false)), &rows(&confidence.forward_t(&b1, false))) < 1e-3);
+    assert!(rel_err(&rows(&confidence.forward_t(&b2, None, false)), &rows(&confidence.forward_t(&b1, None, false))) < 1e-3);
+    let with = ConfidenceModel::new(&(vs.root() / "conf_f"), &ConfidenceConfig { core: small_core(), pose_features: POSE_FEATURES, ..Default::default() });
+    let f = [[0.5f32, 0.25]];
+    assert!(rel_err(&rows(&with.forward_t(&b2, Some(&f), false)), &rows(&with.forward_t(&b1, Some(&f), false))) < 1e-3);
+    let (zero, other) = (with.forward_t(&b1, None, false), with.forward_t(&b1, Some(&[[3.0f32, 1.0]]), false));
+    assert!((zero - other).abs().max().double_value(&[]) > 1e-6, "the head reads the pose features");
 }
 
 #[test]

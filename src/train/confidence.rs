@@ -12,7 +12,7 @@ use crate::dock::sampling::{pose_sample, sample_poses, SamplingOptions};
 use crate::error::{Error, Result};
 use crate::geometry::{automorphisms, symmetry_rmsd};
 use crate::model::store::save_network;
-use crate::model::{Batch, ConfidenceConfig, ConfidenceModel, PoseSample};
+use crate::model::{pose_features, Batch, ConfidenceConfig, ConfidenceModel, PoseSample};
 use crate::train::data::TrainingComplex;
 use crate::train::{run_dirs, TrainState};
 use rand::seq::SliceRandom;
@@ -85,6 +85,24 @@ pub struct LabelledPose {
     /// Other poses of the complex within 2 Å, when it came from docking.
     #[serde(default)]
     pub population: Option<usize>,
+    /// Physics features of the pose among its complex's poses (see [`set_pose_features`]).
+    #[serde(skip)]
+    pub features: [f32; 2],
+}
+
+/// Sets every pose's [`pose_features`] from the energies and populations of its complex's poses.
+pub fn set_pose_features(poses: &mut [LabelledPose]) {
+    let mut by_complex: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, p) in poses.iter().enumerate() {
+        by_complex.entry(p.complex).or_default().push(i);
+    }
+    for members in by_complex.values() {
+        let energies: Vec<Option<f64>> = members.iter().map(|&i| poses[i].energy).collect();
+        let populations: Vec<usize> = members.iter().map(|&i| poses[i].population.unwrap_or(0)).collect();
+        for (&i, f) in members.iter().zip(pose_features(&energies, &populations)) {
+            poses[i].features = f;
+        }
+    }
 }
 
 /// The docked poses of one complex as cached on disk (one JSON line per complex), so an
@@ -121,7 +139,7 @@ pub fn labelled_poses(
         let label = symmetry_labeller(c);
         for coords in poses {
             let rmsd = label(&coords);
-            out.push(LabelledPose { complex: i, coords, rmsd, rank: None, energy: None, population: None });
+            out.push(LabelledPose { complex: i, coords, rmsd, rank: None, energy: None, population: None, features: [0.0; 2] });
         }
         if (i + 1) % 50 == 0 {
             let pos = out.iter().filter(|p| p.rmsd < 2.0).count();
@@ -156,6 +174,7 @@ fn dock_training_complex(models: &Models, c: &TrainingComplex, index: usize, opt
             rank: Some(p.rank),
             energy: p.energy,
             population: Some(p.population),
+            features: [0.0; 2],
         })
         .collect())
 }
@@ -283,12 +302,13 @@ pub fn auroc(scores: &[f64], labels: &[bool]) -> f64 {
     (rank_sum - (pos * (pos + 1)) as f64 / 2.0) / (pos * neg) as f64
 }
 
-fn pose_batch(complexes: &[TrainingComplex], poses: &[&LabelledPose], device: Device) -> (Batch, Tensor) {
+fn pose_batch(complexes: &[TrainingComplex], poses: &[&LabelledPose], device: Device) -> (Batch, Vec<[f32; 2]>, Tensor) {
     let schedule = NoiseSchedule::default();
     let samples: Vec<PoseSample> =
         poses.iter().map(|p| pose_sample(&complexes[p.complex].graph, &p.coords, 0.0, &schedule)).collect();
     let labels: Vec<f32> = poses.iter().map(|p| (p.rmsd < 2.0) as u8 as f32).collect();
-    (Batch::new(&samples, device), Tensor::from_slice(&labels).to_device(device))
+    let features = poses.iter().map(|p| p.features).collect();
+    (Batch::new(&samples, device), features, Tensor::from_slice(&labels).to_device(device))
 }
 
 /// Predicted logits for labelled poses.
@@ -297,8 +317,8 @@ pub fn predict(model: &ConfidenceModel, complexes: &[TrainingComplex], poses: &[
     let refs: Vec<&LabelledPose> = poses.iter().collect();
     refs.chunks(32)
         .flat_map(|c| {
-            let (batch, _) = pose_batch(complexes, c, device);
-            Vec::<f32>::try_from(model.forward_t(&batch, false).to_device(Device::Cpu)).unwrap_or_default()
+            let (batch, features, _) = pose_batch(complexes, c, device);
+            Vec::<f32>::try_from(model.forward_t(&batch, Some(&features), false).to_device(Device::Cpu)).unwrap_or_default()
         })
         .map(|x| x as f64)
         .collect()
@@ -385,8 +405,8 @@ pub fn train_confidence(
     for epoch in 0..cfg.epochs {
         let (mut sum, mut n) = (0.0, 0);
         for chunk in epoch_batches(train_poses, cfg, &mut rng) {
-            let (batch, labels) = pose_batch(train, &chunk, device);
-            let logits = model.forward_t(&batch, true);
+            let (batch, features, labels) = pose_batch(train, &chunk, device);
+            let logits = model.forward_t(&batch, Some(&features), true);
             let mut loss = logits.binary_cross_entropy_with_logits::<&Tensor>(&labels, None, Some(&pos_weight_t), tch::Reduction::Mean);
             if let Some(listwise) = listwise_loss(&logits, &chunk).filter(|_| cfg.listwise_weight > 0.0) {
                 loss = loss + listwise * cfg.listwise_weight;
@@ -430,7 +450,7 @@ mod tests {
     use crate::model::{ComplexGraph, PainnConfig, ScoreConfig, ScoreModel};
 
     fn labelled(complex: usize, rmsd: f64) -> LabelledPose {
-        LabelledPose { complex, coords: Vec::new(), rmsd, rank: None, energy: None, population: None }
+        LabelledPose { complex, coords: Vec::new(), rmsd, rank: None, energy: None, population: None, features: [0.0; 2] }
     }
 
     #[test]
