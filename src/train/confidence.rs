@@ -517,6 +517,8 @@ mod tests {
         assert!(std::fs::read_to_string(&cache).unwrap().ends_with("cut\n"), "the cut line is closed");
         assert!(lines[0].contains("1 complexes already docked"), "{lines:?}");
         assert!(lines.iter().any(|l| l.contains("0 new")), "{lines:?}");
-        assert_eq!(again.iter().map(|p| p.rmsd).collect::<Vec<_>>(), first.iter().map(|p| p.rmsd).collect::<Vec<_>>());
+        // JSON floats read back to the last bit or one ulp off
+        assert_eq!(again.len(), first.len());
+        assert!(again.iter().zip(&first).all(|(a, b)| (a.rmsd - b.rmsd).abs() < 1e-9 && a.rank == b.rank));
     }
 }
