@@ -11,7 +11,7 @@ use disco_dock::dock::models::{default_model_dir, InferenceDefaults, Models};
 use disco_dock::dock::output::{summary_table, write_outputs};
 use disco_dock::dock::screen::{read_batch_csv, unique_names, ResultRow, ResultsCsv, Shard};
 use disco_dock::dock::pockets::{find_pockets, PocketSearch};
-use disco_dock::dock::{dock, sampling_options, DockOptions, DockedPose, Pocket, RankWeights, Target};
+use disco_dock::dock::{dock, sampling_options, DockOptions, DockedPose, Pocket, Target};
 use disco_dock::io::dataset::{crop_to_ligand, prepare_split, read_pack, read_split, write_pack, PrepareCache, PreparedComplex};
 use disco_dock::io::ligand::{read_ligand_argument, read_ligand_file, LigandText};
 use disco_dock::io::protein::read_protein;
@@ -444,7 +444,7 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
         refine: !settings.no_refine,
         search_steps: tuned.search_steps,
         ranking: settings.ranking.parse()?,
-        weights: RankWeights { population: tuned.population_weight, confidence: tuned.confidence_weight },
+        weights: tuned.rank_weights(),
         blind_pockets: settings.blind_pockets,
         ..Default::default()
     })
@@ -761,7 +761,7 @@ fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
                 let options = |seed: u64| DockOptions {
                     sampling: sampling_options(*samples, steps, seed, defaults),
                     search_steps: search_steps.unwrap_or(defaults.search_steps),
-                    weights: RankWeights { population: defaults.population_weight, confidence: defaults.confidence_weight },
+                    weights: defaults.rank_weights(),
                     ..Default::default()
                 };
                 let cache = |split: &str| data.run.join(format!("confidence_poses_{split}.jsonl"));

@@ -64,6 +64,11 @@ impl Default for InferenceDefaults {
 }
 
 impl InferenceDefaults {
+    /// The weights energy ranking uses with these settings.
+    pub fn rank_weights(&self) -> super::RankWeights {
+        super::RankWeights { population: self.population_weight, confidence: self.confidence_weight }
+    }
+
     /// File name inside a model folder.
     pub const FILE: &'static str = "sampling.json";
 

@@ -5,7 +5,7 @@ mod rmsd;
 mod symmetry;
 
 pub use rmsd::{aligned_rmsd, kabsch, rmsd};
-pub use symmetry::{automorphisms, symmetry_rmsd, Automorphisms};
+pub use symmetry::{automorphisms, ligand_automorphisms, symmetry_rmsd, Automorphisms};
 
 use crate::chem::Vec3;
 use nalgebra::{Matrix3, Rotation3};

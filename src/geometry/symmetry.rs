@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::rmsd::rmsd;
-use crate::chem::Vec3;
+use crate::chem::{Ligand, Vec3};
 
 /// Search nodes visited before enumeration gives up (keeps very symmetric graphs bounded).
 const NODE_BUDGET: usize = 2_000_000;
@@ -33,6 +33,17 @@ pub fn automorphisms(elements: &[u8], bonds: &[(usize, usize)], max: usize) -> A
         perms: search.found,
         truncated,
     }
+}
+
+/// Most automorphisms enumerated for a ligand when scoring poses against its crystal pose.
+pub const MAX_LIGAND_AUTOMORPHISMS: usize = 1000;
+
+/// Automorphisms of a ligand's heavy-atom graph (elements and bonds), up to
+/// [`MAX_LIGAND_AUTOMORPHISMS`]: what symmetry-corrected RMSDs of its poses need.
+pub fn ligand_automorphisms(ligand: &Ligand) -> Automorphisms {
+    let elements: Vec<u8> = ligand.atoms.iter().map(|a| a.element).collect();
+    let bonds: Vec<(usize, usize)> = ligand.bonds.iter().map(|b| (b.begin, b.end)).collect();
+    automorphisms(&elements, &bonds, MAX_LIGAND_AUTOMORPHISMS)
 }
 
 /// Minimum RMSD over the automorphisms `autos` between `pose` and `reference`, without alignment.

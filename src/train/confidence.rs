@@ -10,7 +10,7 @@ use crate::dock::models::Models;
 use crate::dock::{dock, DockOptions, Pocket, Target};
 use crate::dock::sampling::{pose_sample, sample_poses, SamplingOptions};
 use crate::error::{Error, Result};
-use crate::geometry::{automorphisms, symmetry_rmsd};
+use crate::geometry::{ligand_automorphisms, symmetry_rmsd};
 use crate::model::store::save_network;
 use crate::model::{pose_features, Batch, ConfidenceConfig, ConfidenceModel, PoseSample};
 use crate::train::data::TrainingComplex;
@@ -90,13 +90,18 @@ pub struct LabelledPose {
     pub features: [f32; 2],
 }
 
+/// Positions of the poses of each complex, given each pose's complex index in order.
+fn by_complex(complexes: impl Iterator<Item = usize>) -> BTreeMap<usize, Vec<usize>> {
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, c) in complexes.enumerate() {
+        groups.entry(c).or_default().push(i);
+    }
+    groups
+}
+
 /// Sets every pose's [`pose_features`] from the energies and populations of its complex's poses.
 pub fn set_pose_features(poses: &mut [LabelledPose]) {
-    let mut by_complex: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for (i, p) in poses.iter().enumerate() {
-        by_complex.entry(p.complex).or_default().push(i);
-    }
-    for members in by_complex.values() {
+    for members in by_complex(poses.iter().map(|p| p.complex)).values() {
         let energies: Vec<Option<f64>> = members.iter().map(|&i| poses[i].energy).collect();
         let populations: Vec<usize> = members.iter().map(|&i| poses[i].population.unwrap_or(0)).collect();
         for (&i, f) in members.iter().zip(pose_features(&energies, &populations)) {
@@ -150,9 +155,7 @@ pub fn labelled_poses(
 }
 
 fn symmetry_labeller(c: &TrainingComplex) -> impl Fn(&[Vec3]) -> f64 + '_ {
-    let elements: Vec<u8> = c.graph.ligand.atoms.iter().map(|a| a.element).collect();
-    let bonds: Vec<(usize, usize)> = c.graph.ligand.bonds.iter().map(|b| (b.begin, b.end)).collect();
-    let autos = automorphisms(&elements, &bonds, 1000);
+    let autos = ligand_automorphisms(&c.graph.ligand);
     move |coords: &[Vec3]| symmetry_rmsd(coords, &c.crystal, &autos)
 }
 
@@ -332,18 +335,14 @@ fn epoch_batches<'a>(poses: &'a [LabelledPose], cfg: &ConfidenceTrainConfig, rng
         order.shuffle(rng);
         return order.chunks(cfg.batch_size.max(1)).map(<[_]>::to_vec).collect();
     }
-    let mut by_complex: BTreeMap<usize, Vec<&LabelledPose>> = BTreeMap::new();
-    for p in poses {
-        by_complex.entry(p.complex).or_default().push(p);
-    }
-    let mut groups: Vec<Vec<&LabelledPose>> = by_complex.into_values().collect();
+    let mut groups: Vec<Vec<usize>> = by_complex(poses.iter().map(|p| p.complex)).into_values().collect();
     groups.shuffle(rng);
     let mut batches = vec![Vec::new()];
     for group in groups {
         if batches.last().is_some_and(|b| b.len() >= cfg.batch_size.max(1)) {
             batches.push(Vec::new());
         }
-        batches.last_mut().expect("one batch at least").extend(group);
+        batches.last_mut().expect("one batch at least").extend(group.into_iter().map(|i| &poses[i]));
     }
     batches
 }
@@ -352,19 +351,15 @@ fn epoch_batches<'a>(poses: &'a [LabelledPose], cfg: &ConfidenceTrainConfig, rng
 /// logsumexp(all its logits) - logsumexp(its right poses' logits), averaged; `None` when no
 /// complex of the batch has both.
 pub fn listwise_loss(logits: &Tensor, poses: &[&LabelledPose]) -> Option<Tensor> {
-    let mut groups: BTreeMap<usize, (Vec<i64>, Vec<i64>)> = BTreeMap::new();
-    for (i, p) in poses.iter().enumerate() {
-        let entry = groups.entry(p.complex).or_default();
-        if p.rmsd < 2.0 { &mut entry.0 } else { &mut entry.1 }.push(i as i64);
-    }
     let device = logits.device();
-    let terms: Vec<Tensor> = groups
-        .values()
+    let terms: Vec<Tensor> = by_complex(poses.iter().map(|p| p.complex))
+        .into_values()
+        .map(|members| members.into_iter().map(|i| i as i64).partition::<Vec<i64>, _>(|&i| poses[i as usize].rmsd < 2.0))
         .filter(|(right, wrong)| !right.is_empty() && !wrong.is_empty())
         .map(|(right, wrong)| {
-            let all: Vec<i64> = right.iter().chain(wrong).copied().collect();
+            let all: Vec<i64> = right.iter().chain(&wrong).copied().collect();
             let pick = |idx: &[i64]| logits.index_select(0, &Tensor::from_slice(idx).to_device(device)).logsumexp([0i64].as_slice(), false);
-            pick(&all) - pick(right)
+            pick(&all) - pick(&right)
         })
         .collect();
     (!terms.is_empty()).then(|| Tensor::stack(&terms, 0).mean(tch::Kind::Float))
@@ -408,8 +403,10 @@ pub fn train_confidence(
             let (batch, features, labels) = pose_batch(train, &chunk, device);
             let logits = model.forward_t(&batch, Some(&features), true);
             let mut loss = logits.binary_cross_entropy_with_logits::<&Tensor>(&labels, None, Some(&pos_weight_t), tch::Reduction::Mean);
-            if let Some(listwise) = listwise_loss(&logits, &chunk).filter(|_| cfg.listwise_weight > 0.0) {
-                loss = loss + listwise * cfg.listwise_weight;
+            if cfg.listwise_weight > 0.0 {
+                if let Some(listwise) = listwise_loss(&logits, &chunk) {
+                    loss = loss + listwise * cfg.listwise_weight;
+                }
             }
             opt.backward_step_clip_norm(&loss, 1.0);
             sum += loss.double_value(&[]);

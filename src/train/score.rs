@@ -8,7 +8,7 @@ use crate::diffusion::schedule::NoiseSchedule;
 use crate::dock::models::Models;
 use crate::dock::sampling::{pose_sample, sample_poses, SamplingOptions};
 use crate::error::{Error, Result};
-use crate::geometry::{automorphisms, symmetry_rmsd};
+use crate::geometry::{ligand_automorphisms, symmetry_rmsd};
 use crate::model::store::{has_network, load_weights, save_network};
 use crate::model::batch::vec3_tensor;
 use crate::model::{Batch, EncoderConfig, LatentEncoder, PoseSample, ScoreConfig, ScoreModel};
@@ -253,9 +253,7 @@ pub fn validation_success(models: &Models, val: &[TrainingComplex], samples: usi
             initial_sigma: 4.0,
         };
         let out = sample_poses(models, &c.graph, &c.conformer, &c.pocket_center, &options)?;
-        let bonds: Vec<(usize, usize)> = c.graph.ligand.bonds.iter().map(|b| (b.begin, b.end)).collect();
-        let elements: Vec<u8> = c.graph.ligand.atoms.iter().map(|a| a.element).collect();
-        let autos = automorphisms(&elements, &bonds, 1000);
+        let autos = ligand_automorphisms(&c.graph.ligand);
         for pose in &out.poses {
             total += 1;
             hits += (symmetry_rmsd(pose, &c.crystal, &autos) < 2.0) as usize;
