@@ -21,6 +21,10 @@ for cid in open(ids).read().split():
             x, y, z = float(l[30:38]), float(l[38:46]), float(l[46:54])
             if math.dist((x, y, z), c) < R:
                 keep.add(l[17:27])
-    out = [l for l in lines if not l.startswith(("ATOM", "HETATM", "ANISOU", "CONECT")) or (l[:4] != "CONE" and l[17:27] in keep)]
+    def kept(line):
+        if line.startswith("CONECT"):
+            return False
+        return not line.startswith(("ATOM", "HETATM", "ANISOU")) or line[17:27] in keep
+    out = [l for l in lines if kept(l)]
     with gzip.open(os.path.join(d, f"{cid}_protein.pdb.gz"), "wt") as f:
         f.write("\n".join(out) + "\n")
