@@ -3,7 +3,9 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use disco_dock::bench::{read_report, run_benchmark, summarise, summary_lines, BenchOptions, BenchPocket};
+use disco_dock::bench::{
+    conformer_rows, read_report, run_benchmark, summarise, summary_lines, write_conformer_rows, BenchOptions, BenchPocket,
+};
 use disco_dock::chem::conformer::{prepare_ligand, ConformerOptions};
 use disco_dock::chem::Vec3;
 use disco_dock::diffusion::sampler::{SamplerConfig, Temperature};
@@ -254,6 +256,13 @@ pub struct PrepareCmd {
     /// `train prior`, not for physics or `train confidence --refine`).
     #[arg(long)]
     pub pack_residues_only: bool,
+    /// ETKDG seed of the conformers (`benchmark --seed S` docks from the seed-S conformers).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u32,
+    /// Also write, per complex, how close its conformer can come to the crystal ligand (RMSD of
+    /// the conformer fitted over translation, rotation and torsions) to this CSV.
+    #[arg(long)]
+    pub conformer_report: Option<PathBuf>,
 }
 
 /// Settings shared by the training commands.
@@ -659,12 +668,25 @@ fn run_prepare(cmd: &PrepareCmd, quiet: bool) -> Result<()> {
     let cache = PrepareCache::new(cmd.cache.clone().unwrap_or_else(PrepareCache::default_dir));
     let bar = progress(quiet, ids.len() as u64, "preparing");
     let start = Instant::now();
-    let out = prepare_split(&cmd.data, &ids, &cache, &ConformerOptions::default(), Some(&bar));
+    let out = prepare_split(&cmd.data, &ids, &cache, &ConformerOptions { seed: cmd.seed, ..Default::default() }, Some(&bar));
     bar.finish_and_clear();
     for (id, e) in &out.failures {
         println!("{id}: {e}");
     }
     println!("prepared {} failed {} in {:.1} s", out.complexes.len(), out.failures.len(), start.elapsed().as_secs_f64());
+    if let Some(path) = &cmd.conformer_report {
+        let rows = conformer_rows(&out.complexes);
+        write_conformer_rows(path, &rows)?;
+        let floors: Vec<f64> = rows.iter().filter_map(|r| r.conformer_rmsd).collect();
+        let share = |cut: f64| 100.0 * floors.iter().filter(|&&x| x < cut).count() as f64 / floors.len().max(1) as f64;
+        println!(
+            "conformer floor (RMSD of the conformer fitted to the crystal ligand) of {} complexes: < 1 Å {:.1}%  < 2 Å {:.1}%; wrote {}",
+            floors.len(),
+            share(1.0),
+            share(2.0),
+            path.display()
+        );
+    }
     if let Some(pack) = &cmd.pack {
         let cropped: Vec<PreparedComplex> =
             out.complexes.iter().map(|c| crop_to_ligand(c, cmd.pack_radius, cmd.pack_residues_only)).collect::<disco_dock::Result<_>>()?;

@@ -7,9 +7,10 @@ use crate::chem::conformer::{ConformerOptions, PreparedLigand};
 use crate::dock::models::Models;
 use crate::dock::{dock, DockOptions, DockedPose, Pocket, Target};
 use crate::error::{Error, Result};
-use crate::geometry::{ligand_automorphisms, rmsd, symmetry_rmsd};
-use crate::physics::{refine, RefineOptions, VinaLigand};
-use crate::io::dataset::{complex_files, PrepareCache};
+use crate::geometry::{aligned_rmsd, ligand_automorphisms, rmsd, symmetry_rmsd, Automorphisms};
+use crate::physics::{match_conformer, refine, RefineOptions, VinaLigand};
+use crate::io::dataset::{complex_files, PrepareCache, PreparedComplex};
+use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::Instant;
@@ -67,6 +68,9 @@ pub struct BenchRow {
     pub crystal_energy: Option<f64>,
     /// RMSD (Å) of the minimised crystal pose to the crystal pose (how far minimisation moved it).
     pub crystal_shift: Option<f64>,
+    /// Symmetry-corrected RMSD (Å) to the crystal ligand of the docking conformer matched to it
+    /// ([`conformer_floor`]): no pose of this conformer comes closer.
+    pub conformer_rmsd: Option<f64>,
     /// Seconds for this complex (docking only).
     pub seconds: f64,
     /// Error message for failures.
@@ -94,6 +98,10 @@ pub struct BenchSummary {
     pub pb_valid: f64,
     /// % of complexes whose top-1 pose is both < 2 Å and PB-valid.
     pub lt2_and_pb_valid: f64,
+    /// % of complexes with a wrong top-1 pose whose conformer cannot come within 2 Å of the
+    /// crystal ligand at all (bond angles or rings differ too much); `None` for reports without
+    /// conformer RMSDs.
+    pub conformer_failures: Option<f64>,
     /// % of complexes failed by the search: top-1 ≥ 2 Å, yet the minimised crystal pose stays
     /// within 2 Å of the crystal and scores better than the top-1 pose (`None` for reports
     /// without crystal energies).
@@ -103,9 +111,11 @@ pub struct BenchSummary {
     pub scoring_failures: Option<f64>,
 }
 
-/// Why a wrong top-1 pose was wrong, judged by the minimised crystal pose.
+/// Why a wrong top-1 pose was wrong: first the conformer's floor, then the minimised crystal pose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FailureCause {
+    /// No pose of the docking conformer lies within 2 Å of the crystal ligand.
+    Conformer,
     /// The scoring prefers a crystal-like minimum the search did not find.
     Search,
     /// The scoring prefers the wrong pose (or holds no minimum at the crystal pose).
@@ -117,6 +127,9 @@ impl BenchRow {
     pub fn failure_cause(&self) -> Option<FailureCause> {
         if self.top1_rmsd? < 2.0 {
             return None;
+        }
+        if self.conformer_rmsd.is_some_and(|floor| floor >= 2.0) {
+            return Some(FailureCause::Conformer);
         }
         let (top1, crystal, shift) = (self.top1_energy?, self.crystal_energy?, self.crystal_shift?);
         Some(if shift < 2.0 && crystal < top1 { FailureCause::Search } else { FailureCause::Scoring })
@@ -144,6 +157,7 @@ pub fn summarise(rows: &[BenchRow]) -> BenchSummary {
     let mut top1: Vec<f64> = ok.iter().filter_map(|r| r.top1_rmsd).collect();
     let mut secs: Vec<f64> = ok.iter().map(|r| r.seconds).collect();
     let judged = ok.iter().any(|r| r.crystal_energy.is_some());
+    let floors = ok.iter().any(|r| r.conformer_rmsd.is_some());
     BenchSummary {
         n: ok.len(),
         failures: rows.len() - ok.len(),
@@ -154,6 +168,7 @@ pub fn summarise(rows: &[BenchRow]) -> BenchSummary {
         median_seconds: median(&mut secs),
         pb_valid: pct(&|r| r.top1_pb_valid == Some(true)),
         lt2_and_pb_valid: pct(&|r| r.top1_pb_valid == Some(true) && r.top1_rmsd.is_some_and(|x| x < 2.0)),
+        conformer_failures: floors.then(|| pct(&|r| r.failure_cause() == Some(FailureCause::Conformer))),
         search_failures: judged.then(|| pct(&|r| r.failure_cause() == Some(FailureCause::Search))),
         scoring_failures: judged.then(|| pct(&|r| r.failure_cause() == Some(FailureCause::Scoring))),
     }
@@ -208,6 +223,7 @@ pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCach
     let lig = &complex.ligand.ligand;
     let autos = ligand_automorphisms(lig);
     let rmsds: Vec<f64> = result.poses.iter().map(|p| symmetry_rmsd(&p.coords, &crystal, &autos)).collect();
+    let floor = conformer_floor(&complex.ligand, &crystal, &autos);
     let min_of = |k: usize| rmsds.iter().take(k).copied().fold(f64::INFINITY, f64::min);
     let top = result.poses.first();
     let pose_rows = result
@@ -239,10 +255,63 @@ pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCach
         top1_energy: top.and_then(|p| p.energy),
         crystal_energy: crystal_min.map(|m| m.0),
         crystal_shift: crystal_min.map(|m| m.1),
+        conformer_rmsd: floor,
         seconds,
         error: String::new(),
     };
     Ok((row, pose_rows))
+}
+
+/// Random torsion restarts of the conformer matching behind [`conformer_floor`].
+const MATCHING_RESTARTS: usize = 16;
+
+/// Symmetry-corrected RMSD to `crystal` of `ligand`'s conformer fitted to it over translation,
+/// rotation and torsions (conformer matching): the lowest RMSD a docking run from this conformer
+/// can reach, since docking keeps its bond lengths, angles and rings. `None` when matching fails.
+pub fn conformer_floor(ligand: &PreparedLigand, crystal: &[Vec3], autos: &Automorphisms) -> Option<f64> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    let matched = match_conformer(&ligand.ligand.coords, &ligand.torsions, crystal, MATCHING_RESTARTS, &mut rng).ok()?;
+    Some(symmetry_rmsd(&matched.coords, crystal, autos))
+}
+
+/// How close one complex's docking conformer can come to its crystal ligand.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConformerRow {
+    /// Complex id.
+    pub id: String,
+    /// Ligand heavy atoms.
+    pub atoms: usize,
+    /// Rotatable bonds.
+    pub torsions: usize,
+    /// RMSD after rigid superposition only (Å): what the torsions have to make up.
+    pub rigid_rmsd: f64,
+    /// [`conformer_floor`] (Å), empty when matching failed.
+    pub conformer_rmsd: Option<f64>,
+}
+
+/// The conformer floor of each prepared complex (complexes without crystal coordinates skipped).
+pub fn conformer_rows(complexes: &[PreparedComplex]) -> Vec<ConformerRow> {
+    use rayon::prelude::*;
+    complexes
+        .par_iter()
+        .filter_map(|c| {
+            let crystal = c.ligand.reference.as_ref()?;
+            let autos = ligand_automorphisms(&c.ligand.ligand);
+            Some(ConformerRow {
+                id: c.id.clone(),
+                atoms: crystal.len(),
+                torsions: c.ligand.torsions.len(),
+                rigid_rmsd: aligned_rmsd(&c.ligand.ligand.coords, crystal),
+                conformer_rmsd: conformer_floor(&c.ligand, crystal, &autos),
+            })
+        })
+        .collect()
+}
+
+/// Writes conformer rows to a CSV file.
+pub fn write_conformer_rows(path: &Path, rows: &[ConformerRow]) -> Result<()> {
+    let mut writer = csv_writer(path)?;
+    rows.iter().try_for_each(|r| write_row(&mut writer, path, r))
 }
 
 /// The crystal pose locally minimised in the site nearest to it, with the scoring that ranks
@@ -320,8 +389,9 @@ pub fn run_benchmark(
 
 /// The summary lines printed at the end; the last one is machine-readable.
 pub fn summary_lines(s: &BenchSummary) -> String {
+    let conformer = s.conformer_failures.map(|c| format!("conformer {c:.1}%  ")).unwrap_or_default();
     let causes = match (s.search_failures, s.scoring_failures) {
-        (Some(search), Some(scoring)) => format!("search {search:.1}%  scoring {scoring:.1}%"),
+        (Some(search), Some(scoring)) => format!("{conformer}search {search:.1}%  scoring {scoring:.1}%"),
         _ => "not judged (no crystal energies in this report)".into(),
     };
     format!(
@@ -378,5 +448,10 @@ mod tests {
         let s = summarise(&[with(5.0, -8.0, -9.0, 0.5), with(5.0, -9.0, -8.0, 0.5), with(1.0, -9.0, -8.0, 0.5), row("y", 5.0, 5.0)]);
         assert_eq!((s.search_failures, s.scoring_failures), (Some(25.0), Some(25.0)));
         assert_eq!(summarise(&[row("y", 5.0, 5.0)]).search_failures, None, "old reports are not judged");
+        let unreachable = BenchRow { conformer_rmsd: Some(2.4), ..with(5.0, -8.0, -9.0, 0.5) };
+        assert_eq!(unreachable.failure_cause(), Some(FailureCause::Conformer), "the conformer floor comes first");
+        let reachable = BenchRow { conformer_rmsd: Some(0.8), ..with(5.0, -8.0, -9.0, 0.5) };
+        assert_eq!(reachable.failure_cause(), Some(FailureCause::Search));
+        assert_eq!(summarise(&[unreachable, reachable]).conformer_failures, Some(50.0));
     }
 }

@@ -123,7 +123,7 @@ impl<'a> PoseSpace<'a> {
     }
 
     /// Gradient with respect to x from the per-atom gradient `atom_grad` at `pose = coords(x)`.
-    fn gradient(&self, x: &[f64], pose: &[Vec3], atom_grad: &[Vec3]) -> Vec<f64> {
+    pub(crate) fn gradient(&self, x: &[f64], pose: &[Vec3], atom_grad: &[Vec3]) -> Vec<f64> {
         let centre = self.centre + Vec3::new(x[0], x[1], x[2]);
         let force: Vec3 = atom_grad.iter().sum();
         let torque: Vec3 = pose.iter().zip(atom_grad).map(|(p, g)| (p - centre).cross(g)).sum();
@@ -156,7 +156,7 @@ fn left_jacobian(w: &Vec3) -> Matrix3<f64> {
 
 /// Minimises `f` (returning value and gradient) from `x` by L-BFGS; returns the minimiser and the
 /// number of iterations.
-fn lbfgs(f: &impl Fn(&[f64]) -> (f64, Vec<f64>), mut x: Vec<f64>, options: &RefineOptions) -> (Vec<f64>, usize) {
+pub(crate) fn lbfgs(f: &impl Fn(&[f64]) -> (f64, Vec<f64>), mut x: Vec<f64>, options: &RefineOptions) -> (Vec<f64>, usize) {
     let (mut fx, mut g) = f(&x);
     let mut history: Vec<(Vec<f64>, Vec<f64>, f64)> = Vec::new();
     for step in 0..options.max_steps {
