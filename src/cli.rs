@@ -289,6 +289,11 @@ pub struct TrainData {
     /// Only the first N training complexes.
     #[arg(long)]
     pub limit: Option<usize>,
+    /// Train on the RDKit conformer fitted to each crystal ligand over translation, rotation and
+    /// torsions (DiffDock's conformer matching) instead of the crystal pose, so training sees the
+    /// geometry docking keeps; give `train prior` the same setting as `train score`.
+    #[arg(long)]
+    pub conformer_matching: bool,
     /// Wall-clock budget (minutes).
     #[arg(long, default_value_t = 60.0)]
     pub minutes: f64,
@@ -716,7 +721,7 @@ fn load_split(data: &TrainData, split: &Path, pack: Option<&PathBuf>, limit: Opt
         }
     };
     complexes.truncate(limit.unwrap_or(usize::MAX));
-    Ok(train::data::training_complexes(&complexes, 2.0, data.seed))
+    Ok(train::data::training_complexes(&complexes, 2.0, data.seed, data.conformer_matching))
 }
 
 fn logger(run: &Path, quiet: bool) -> Result<impl FnMut(&str)> {

@@ -489,7 +489,7 @@ mod tests {
         let pocket = toy_protein(30);
         let crystal = ligand.coords.clone();
         let graph = ComplexGraph::new(&ligand, &pocket, torsions);
-        TrainingComplex { id: "toy".into(), conformer: crystal.clone(), crystal, pocket_center: Vec3::zeros(), graph, pocket }
+        TrainingComplex { id: "toy".into(), conformer: crystal.clone(), pose: crystal.clone(), crystal, pocket_center: Vec3::zeros(), graph, pocket }
     }
 
     #[test]

@@ -57,7 +57,7 @@ fn batch_loss(
 ) -> Tensor {
     let schedule = NoiseSchedule::default();
     let crystal: Vec<PoseSample> =
-        items.iter().map(|c| PoseSample { cross_cutoff: 10.0, ..pose_sample(&c.graph, &c.crystal, 0.0, &schedule) }).collect();
+        items.iter().map(|c| PoseSample { cross_cutoff: 10.0, ..pose_sample(&c.graph, &c.pose, 0.0, &schedule) }).collect();
     let crystal_batch = Batch::new(&crystal, device);
     let (probs, targets) = {
         let _guard = tch::no_grad_guard();

@@ -186,9 +186,9 @@ pub fn score_loss(pred: &crate::model::ScoreOutput, noised: &[NoisedPose], devic
     (tr_loss + rot_loss + tor_loss, parts)
 }
 
-/// Encoder input: each complex in its crystal pose.
+/// Encoder input: each complex in its training pose.
 fn crystal_samples<'a>(items: &[&'a TrainingComplex], schedule: &NoiseSchedule) -> Vec<PoseSample<'a>> {
-    items.par_iter().map(|c| PoseSample { cross_cutoff: 10.0, ..pose_sample(&c.graph, &c.crystal, 0.0, schedule) }).collect()
+    items.par_iter().map(|c| PoseSample { cross_cutoff: 10.0, ..pose_sample(&c.graph, &c.pose, 0.0, schedule) }).collect()
 }
 
 /// One optimiser step on a batch; returns the loss parts.
@@ -199,7 +199,7 @@ fn train_step(tr: &mut Trainer, items: &[&TrainingComplex], cfg: &ScoreTrainConf
     let noised: Vec<NoisedPose> = items
         .par_iter()
         .zip(&seeds)
-        .map(|(c, &s)| noise_pose(&c.crystal, &c.graph.torsions, &schedule, None, &mut rand_chacha::ChaCha8Rng::seed_from_u64(s)))
+        .map(|(c, &s)| noise_pose(&c.pose, &c.graph.torsions, &schedule, None, &mut rand_chacha::ChaCha8Rng::seed_from_u64(s)))
         .collect();
     let samples: Vec<PoseSample> = items
         .par_iter()
