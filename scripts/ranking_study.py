@@ -79,8 +79,8 @@ def rules(poses):
     if all(p["drift"] is not None for p in poses):
         for c in (0.1, 0.25, 0.5, 1.0):
             yield f"valid, energy + {c} drift", lambda p, c=c: (p["invalid"], energy(p) + c * p["drift"])
-    for w in (0.0, 1.0):
-        for c in (0.1, 0.25, 0.5, 1.0, 2.0):
+    for w in (0.0, 0.25, 0.5, 1.0):
+        for c in (0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0):
             yield f"valid, energy - {w} ln(1 + pop) - {c} logit", lambda p, w=w, c=c: (
                 p["invalid"], energy(p) - w * math.log1p(p["population"]) - c * (p["logit"] or 0.0))
     best = min((energy(p) for p in poses if not p["invalid"]), default=big)
