@@ -6,6 +6,8 @@
 # Copy this file to .dev/run.sh and run it there (paths are relative to .dev/).
 cd "$(dirname "$0")"
 MIN=${MIN:-6}; DEV=${DEV:-cuda}
+# MATCH=1: train on conformers matched to the crystal ligands (--conformer-matching), score and prior alike
+CM=${MATCH:+--conformer-matching}
 TL=$(python3 -c "import torch,os;print(os.path.join(os.path.dirname(torch.__file__),\"lib\"))" 2>/dev/null)
 export LD_LIBRARY_PATH=$PWD/libs:$TL
 nvidia-smi -L
@@ -13,16 +15,16 @@ ldd ./disco-dock | grep "not found"
 R=/tmp/runs; mkdir -p $R
 save() { tar czf $OUT/runs.tgz -C $R . ; }
 T0=$(date +%s)
-/usr/bin/time -f "dock cuda: %e s wall, peak RSS %M KB" ./disco-dock --quiet --protein ../examples/1iep/protein.pdbqt.gz --ligand ../examples/1iep/imatinib.smi \
+/usr/bin/time -f "dock cuda: %e s wall, peak RSS %M KB" ./disco-dock --quiet dock --protein ../examples/1iep/protein.pdbqt.gz --ligand ../examples/1iep/imatinib.smi \
   --autobox-ligand ../examples/1iep/ligand.pdbqt --samples 40 --device $DEV --threads 16 --model ../data/models/default --out $R/dock_cuda 2>&1 | tail -15
 echo "dock done after $(( $(date +%s) - T0 )) s"
 for m in 2 0; do
-  ./disco-dock --quiet train score --train-pack train.pack --val-pack val.pack --device $DEV --latents $m --minutes $MIN \
+  ./disco-dock --quiet train score --train-pack train.pack --val-pack val.pack --device $DEV --latents $m --minutes $MIN $CM \
     --batch-size 32 --val-complexes 24 --val-every 3 --threads 8 --run $R/m$m > $R/m$m.out 2>&1 &
 done
 wait
 echo "score done after $(( $(date +%s) - T0 )) s"; for f in $R/m2/train.log $R/m0/train.log $R/m2.out; do tail -n 3 $f; done
 save
-./disco-dock --quiet train prior --train-pack train.pack --val-pack val.pack --device $DEV --run $R/m2 --minutes 0.75 --threads 16 > $R/prior.out 2>&1
+./disco-dock --quiet train prior --train-pack train.pack --val-pack val.pack --device $DEV --run $R/m2 --minutes 0.75 $CM --threads 16 > $R/prior.out 2>&1
 echo "prior done after $(( $(date +%s) - T0 )) s"; tail -n 3 $R/m2/train.log
 save
