@@ -69,7 +69,7 @@ pub struct BenchRow {
     /// RMSD (Å) of the minimised crystal pose to the crystal pose (how far minimisation moved it).
     pub crystal_shift: Option<f64>,
     /// Symmetry-corrected RMSD (Å) to the crystal ligand of the docking conformer matched to it
-    /// ([`conformer_floor`]): no pose of this conformer comes closer.
+    /// ([`conformer_floor`]): no pose of this conformer comes closer, as far as the fit finds.
     pub conformer_rmsd: Option<f64>,
     /// Seconds for this complex (docking only).
     pub seconds: f64,
@@ -267,7 +267,8 @@ const MATCHING_RESTARTS: usize = 16;
 
 /// Symmetry-corrected RMSD to `crystal` of `ligand`'s conformer fitted to it over translation,
 /// rotation and torsions (conformer matching): the lowest RMSD a docking run from this conformer
-/// can reach, since docking keeps its bond lengths, angles and rings. `None` when matching fails.
+/// can reach, since docking keeps its bond lengths, angles and rings (a local fit from several
+/// starts, so an upper bound on the true floor). `None` when matching fails.
 pub fn conformer_floor(ligand: &PreparedLigand, crystal: &[Vec3], autos: &Automorphisms) -> Option<f64> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     let matched = match_conformer(&ligand.ligand.coords, &ligand.torsions, crystal, MATCHING_RESTARTS, &mut rng).ok()?;
