@@ -3,8 +3,8 @@
 //!
 //! Docking keeps the conformer's bond lengths, angles and rings, so this pose is the best any
 //! docking run can reach: its RMSD to the crystal ligand is the conformer's floor (up to the
-//! fit, which is local from several starts). A benchmark
-//! reports it to tell failures of the geometry apart from failures of search and scoring.
+//! fit, which is local from several starts). A benchmark reports it to tell failures of the
+//! geometry apart from failures of search and scoring.
 
 use rand::Rng;
 use std::f64::consts::PI;
