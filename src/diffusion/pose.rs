@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::chem::{centroid, Torsion, Vec3};
-use crate::geometry::{dihedral, kabsch, rotation_from_vector};
+use crate::geometry::{dihedral, rotation_from_vector, superpose};
 
 /// A change of pose: translation of the centroid, rotation about it and torsion-angle changes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -37,8 +37,7 @@ pub fn apply_update(coords: &[Vec3], torsions: &[Torsion], update: &PoseUpdate) 
     let mut moved = coords.to_vec();
     if update.torsions.iter().zip(torsions).any(|(&d, _)| d != 0.0) {
         apply_torsions(&mut moved, torsions, &update.torsions);
-        let (r, t) = kabsch(&moved, coords);
-        moved.iter_mut().for_each(|p| *p = r * *p + t);
+        moved = superpose(&moved, coords);
     }
     let center = centroid(&moved);
     let rotation = rotation_from_vector(&update.rotation);
@@ -190,7 +189,7 @@ pub(crate) mod tests {
         };
         let moved = apply_update(&coords, &torsions, &only_torsions);
         assert!((centroid(&moved) - centroid(&coords)).norm() < 1e-10);
-        let (r, _) = kabsch(&moved, &coords);
+        let (r, _) = crate::geometry::kabsch(&moved, &coords);
         assert!(crate::geometry::vector_from_rotation(&r).norm() < 1e-9);
         assert!(moved.iter().zip(&coords).any(|(a, b)| (a - b).norm() > 0.1));
     }

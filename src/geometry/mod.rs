@@ -4,7 +4,7 @@
 mod rmsd;
 mod symmetry;
 
-pub use rmsd::{aligned_rmsd, kabsch, rmsd};
+pub use rmsd::{aligned_rmsd, kabsch, rmsd, superpose};
 pub use symmetry::{automorphisms, ligand_automorphisms, symmetry_rmsd, Automorphisms};
 
 use crate::chem::Vec3;

@@ -55,14 +55,18 @@ pub fn rmsd(a: &[Vec3], b: &[Vec3]) -> f64 {
     (sum / a.len() as f64).sqrt()
 }
 
+/// `mobile` moved by its optimal Kabsch superposition onto `target` (see [`kabsch`]).
+pub fn superpose(mobile: &[Vec3], target: &[Vec3]) -> Vec<Vec3> {
+    let (r, t) = kabsch(mobile, target);
+    mobile.iter().map(|p| r * p + t).collect()
+}
+
 /// RMSD after the optimal Kabsch superposition of `mobile` onto `target` (NaN when lengths differ).
 pub fn aligned_rmsd(mobile: &[Vec3], target: &[Vec3]) -> f64 {
     if mobile.len() != target.len() {
         return f64::NAN;
     }
-    let (r, t) = kabsch(mobile, target);
-    let moved: Vec<Vec3> = mobile.iter().map(|p| r * p + t).collect();
-    rmsd(&moved, target)
+    rmsd(&superpose(mobile, target), target)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use super::refine::{lbfgs, PoseSpace, RefineOptions};
 use crate::chem::{Torsion, Vec3};
 use crate::diffusion::pose::apply_torsions;
 use crate::error::{Error, Result};
-use crate::geometry::{kabsch, rmsd};
+use crate::geometry::{rmsd, superpose};
 
 /// A conformer fitted to a target pose.
 #[derive(Clone, Debug, PartialEq)]
@@ -68,12 +68,6 @@ fn fit(start: &[Vec3], torsions: &[Torsion], target: &[Vec3]) -> Result<Matched>
     let (x, _) = lbfgs(&objective, vec![0.0; space.dim()], &options);
     let coords = superpose(&space.coords(&x), target);
     Ok(Matched { rmsd: rmsd(&coords, target), coords })
-}
-
-/// `mobile` moved by its optimal Kabsch superposition onto `target`.
-fn superpose(mobile: &[Vec3], target: &[Vec3]) -> Vec<Vec3> {
-    let (rotation, shift) = kabsch(mobile, target);
-    mobile.iter().map(|p| rotation * p + shift).collect()
 }
 
 #[cfg(test)]
