@@ -20,7 +20,7 @@ pub use matching::{match_conformer, Matched};
 pub use refine::{refine, Refined, RefineOptions};
 pub use search::{monte_carlo, SearchOptions};
 pub use typing::{ligand_types, protein_types, XsType};
-pub use vina::{pair_energy, Energy, PocketBox, VinaLigand, VinaScorer};
+pub use vina::{pair_energy, pair_terms, Energy, PocketBox, PoseTerms, VinaLigand, VinaScorer, TERM_NAMES};
 
 use crate::chem::{Ligand, Protein, Torsion, Vec3};
 

@@ -44,28 +44,28 @@ const TABLE_SAMPLES_PER_A2: f64 = 32.0;
 /// Most grid points per type map (about 64 MB of f32).
 const MAX_GRID_POINTS: usize = 1 << 24;
 
-/// Pair energy of atom types `a`, `b` at distance `r`, and its derivative with respect to `r`.
-pub fn pair_energy(a: XsType, b: XsType, r: f64) -> (f64, f64) {
+/// Names of Vina's five interaction terms, in [`pair_terms`] order.
+pub const TERM_NAMES: [&str; 5] = ["gauss1", "gauss2", "repulsion", "hydrophobic", "hbond"];
+
+/// Vina's weights of the five terms, in [`pair_terms`] order.
+const TERM_WEIGHTS: [f64; 5] = [W_GAUSS1, W_GAUSS2, W_REPULSION, W_HYDROPHOBIC, W_HBOND];
+
+/// Unweighted values of Vina's five terms for atom types `a`, `b` at distance `r`, each with its
+/// derivative with respect to `r` (order: [`TERM_NAMES`]). Kept apart so that studies of the
+/// scoring can read which interactions a pose makes.
+pub fn pair_terms(a: XsType, b: XsType, r: f64) -> [(f64, f64); 5] {
     let d = r - a.radius() - b.radius();
     let g1 = (-(d / 0.5).powi(2)).exp();
     let g2 = (-((d - 3.0) / 2.0).powi(2)).exp();
-    let mut e = W_GAUSS1 * g1 + W_GAUSS2 * g2;
-    let mut de = W_GAUSS1 * g1 * (-8.0 * d) + W_GAUSS2 * g2 * (-(d - 3.0) / 2.0);
-    if d < 0.0 {
-        e += W_REPULSION * d * d;
-        de += W_REPULSION * 2.0 * d;
-    }
-    if a.is_hydrophobic() && b.is_hydrophobic() {
-        let (v, dv) = ramp(d, 0.5, 1.5);
-        e += W_HYDROPHOBIC * v;
-        de += W_HYDROPHOBIC * dv;
-    }
-    if a.hbond_pair(b) {
-        let (v, dv) = ramp(d, -0.7, 0.0);
-        e += W_HBOND * v;
-        de += W_HBOND * dv;
-    }
-    (e, de)
+    let repulsion = if d < 0.0 { (d * d, 2.0 * d) } else { (0.0, 0.0) };
+    let hydrophobic = if a.is_hydrophobic() && b.is_hydrophobic() { ramp(d, 0.5, 1.5) } else { (0.0, 0.0) };
+    let hbond = if a.hbond_pair(b) { ramp(d, -0.7, 0.0) } else { (0.0, 0.0) };
+    [(g1, g1 * (-8.0 * d)), (g2, g2 * (-(d - 3.0) / 2.0)), repulsion, hydrophobic, hbond]
+}
+
+/// Pair energy of atom types `a`, `b` at distance `r`, and its derivative with respect to `r`.
+pub fn pair_energy(a: XsType, b: XsType, r: f64) -> (f64, f64) {
+    pair_terms(a, b, r).iter().zip(TERM_WEIGHTS).fold((0.0, 0.0), |(e, de), ((v, dv), w)| (e + w * v, de + w * dv))
 }
 
 /// 1 below `good`, 0 above `bad`, linear in between; with its derivative.
@@ -94,6 +94,22 @@ impl Energy {
     /// What pose optimisation minimises: `inter + intra`.
     pub fn objective(&self) -> f64 {
         self.inter + self.intra
+    }
+}
+
+/// Unweighted sums of Vina's five terms for one pose (order: [`TERM_NAMES`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct PoseTerms {
+    /// Over ligand-protein atom pairs within the cutoff.
+    pub inter: [f64; 5],
+    /// Over ligand atom pairs more than three bonds apart.
+    pub intra: [f64; 5],
+}
+
+impl PoseTerms {
+    /// Vina's weighted sum of the inter-molecular terms (kcal/mol): `Energy::inter` without the box wall.
+    pub fn inter_energy(&self) -> f64 {
+        self.inter.iter().zip(TERM_WEIGHTS).map(|(v, w)| v * w).sum()
     }
 }
 
@@ -429,6 +445,28 @@ impl VinaScorer {
         let energy = self.evaluate(ligand, coords, |t, p| self.atom_energy_exact(t, p), Some(&mut grad))?;
         Ok((energy, grad))
     }
+
+    /// Unweighted sums of Vina's five terms (order: [`TERM_NAMES`]) over ligand-protein pairs and
+    /// over the ligand's intramolecular pairs, summed directly (no grid): what a pose's energy is
+    /// made of, for studies of the scoring.
+    pub fn terms_exact(&self, ligand: &VinaLigand, coords: &[Vec3]) -> Result<PoseTerms> {
+        ligand.check_len(coords)?;
+        let mut terms = PoseTerms::default();
+        let add = |sums: &mut [f64; 5], a: XsType, b: XsType, r: f64| {
+            if r < CUTOFF && r > 1e-9 {
+                for (sum, (v, _)) in sums.iter_mut().zip(pair_terms(a, b, r)) {
+                    *sum += v;
+                }
+            }
+        };
+        for (t, p) in ligand.types.iter().zip(coords) {
+            self.cells.for_each_within(p, CUTOFF, |j, _| add(&mut terms.inter, *t, self.types[j], (p - self.atoms[j]).norm()));
+        }
+        for &(i, j) in &ligand.pairs {
+            add(&mut terms.intra, ligand.types[i], ligand.types[j], (coords[i] - coords[j]).norm());
+        }
+        Ok(terms)
+    }
 }
 
 #[cfg(test)]
@@ -562,6 +600,20 @@ pub(crate) mod tests {
         assert!((grid.inter - exact.inter).abs() < 0.02 * exact.inter.abs().max(1.0), "{grid:?} vs {exact:?}");
         assert_eq!(grid.intra, exact.intra);
         assert!((exact.total - exact.inter / (1.0 + W_ROT * 2.0)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn weighted_terms_give_the_exact_energy() {
+        let (ligand, torsions) = toy_ligand();
+        let lig = VinaLigand::new(&ligand, torsions.len());
+        let scorer = toy_scorer();
+        let exact = scorer.score_exact(&lig, &ligand.coords).unwrap();
+        let terms = scorer.terms_exact(&lig, &ligand.coords).unwrap();
+        assert!((terms.inter_energy() - exact.inter).abs() < 1e-9, "{terms:?} vs {exact:?}");
+        let intra: f64 = terms.intra.iter().zip(TERM_WEIGHTS).map(|(v, w)| v * w).sum();
+        assert!((intra - exact.intra).abs() < 1e-9);
+        assert!(terms.inter[0] > 0.0 && terms.inter.iter().all(|v| *v >= 0.0));
+        assert!(scorer.terms_exact(&lig, &ligand.coords[1..]).is_err());
     }
 
     fn check_gradient(f: impl Fn(&[Vec3]) -> (f64, Vec<Vec3>), coords: &[Vec3], tol: f64) {
