@@ -365,8 +365,9 @@ pub enum TrainCmd {
         /// Monte Carlo steps per pose with --docking (default: the model's sampling.json).
         #[arg(long)]
         search_steps: Option<usize>,
-        /// Do not train: score the val poses with the confidence model already in <run>/best
-        /// (AUROC, top-1, confidence_val_scores.csv), e.g. to compare models on the same poses.
+        /// Do not train: score the val poses with the confidence model(s) already in <run>/best
+        /// (an ensemble when confidence_2, confidence_3, ... are there too; AUROC, top-1,
+        /// confidence_val_scores.csv), e.g. to compare models on the same poses.
         #[arg(long)]
         evaluate_only: bool,
     },
@@ -812,12 +813,15 @@ fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
                 train::confidence::train_confidence(&train_set, &train_poses, &val_set, &val_poses, &cfg, &data.run, dev, &mut log)?;
             }
             let trained = Models::load(&best, dev)?;
-            let Some(confidence) = &trained.confidence else { bail!("no confidence model in {}", best.display()) };
+            if trained.confidence.is_empty() {
+                bail!("no confidence model in {}", best.display());
+            }
             let path = data.run.join("confidence_val_scores.csv");
-            let logits = train::confidence::predict(confidence, &val_set, &val_poses, dev);
+            let logits = train::confidence::predict_ensemble(&trained.confidence, &val_set, &val_poses, dev);
             let labels: Vec<bool> = val_poses.iter().map(|p| p.rmsd < 2.0).collect();
             let (auc, top1) = (train::confidence::auroc(&logits, &labels), train::confidence::top1_success(&val_poses, &logits));
-            log(&format!("kept model on val: AUROC {auc:.3}, top-1 < 2 Å by confidence {:.1} %", 100.0 * top1));
+            let members = trained.confidence.len();
+            log(&format!("kept model on val ({members} network(s)): AUROC {auc:.3}, top-1 < 2 Å by confidence {:.1} %", 100.0 * top1));
             train::confidence::write_scored_poses(&path, &val_set, &val_poses, &logits)?;
             log(&format!("val poses with the kept model's logits: {}", path.display()));
         }

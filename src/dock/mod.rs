@@ -383,7 +383,7 @@ fn dock_site(models: &Models, site: &Site, full: &Protein, ligand: &PreparedLiga
 /// its physics features among all poses of the ligand (so populations must be counted first);
 /// returns whether any pose got one.
 fn attach_confidence(models: &Models, target: &Target, ligand: &PreparedLigand, poses: &mut [DockedPose]) -> bool {
-    if models.confidence.is_none() {
+    if models.confidence.is_empty() {
         return false;
     }
     let energies: Vec<Option<f64>> = poses.iter().map(|p| p.energy).collect();

@@ -11,15 +11,16 @@ use std::path::{Path, PathBuf};
 use tch::nn::VarStore;
 use tch::Device;
 
-/// Trained networks on one device. The prior and confidence model are optional: without a
+/// Trained networks on one device. The prior and confidence models are optional: without a
 /// prior the score network runs unconditionally; without a confidence model poses are ranked by energy.
 pub struct Models {
     /// Score network.
     pub score: ScoreModel,
     /// Autoregressive latent prior.
     pub prior: Option<LatentPrior>,
-    /// Confidence model.
-    pub confidence: Option<ConfidenceModel>,
+    /// Confidence models: an ensemble whose logits are averaged (empty: none). The folder holds
+    /// them as `confidence`, `confidence_2`, `confidence_3`, ... (see [`confidence_name`]).
+    pub confidence: Vec<ConfidenceModel>,
     /// Device the networks live on.
     pub device: Device,
     /// Inference settings tuned for these networks (defaults of the docking commands).
@@ -96,6 +97,16 @@ pub fn default_model_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/models/default")
 }
 
+/// File stem of the `k`-th (from 0) confidence model of an ensemble in a model folder:
+/// `confidence`, then `confidence_2`, `confidence_3`, ... Loading stops at the first missing one.
+pub fn confidence_name(k: usize) -> String {
+    if k == 0 {
+        "confidence".into()
+    } else {
+        format!("confidence_{}", k + 1)
+    }
+}
+
 fn load<C: serde::de::DeserializeOwned, M>(
     dir: &Path,
     name: &str,
@@ -127,19 +138,18 @@ impl Models {
         } else {
             None
         };
-        let confidence = if has_network(dir, "confidence") {
-            let (m, vs) = load::<ConfidenceConfig, _>(dir, "confidence", device, ConfidenceModel::new)?;
+        let mut confidence = Vec::new();
+        while has_network(dir, &confidence_name(confidence.len())) {
+            let (m, vs) = load::<ConfidenceConfig, _>(dir, &confidence_name(confidence.len()), device, ConfidenceModel::new)?;
             stores.push(vs);
-            Some(m)
-        } else {
-            None
-        };
+            confidence.push(m);
+        }
         let defaults = InferenceDefaults::load(dir)?;
         Ok(Models { score, prior, confidence, device, defaults, _stores: stores })
     }
 
     /// Wraps networks built elsewhere (e.g. during training).
-    pub fn from_parts(score: ScoreModel, prior: Option<LatentPrior>, confidence: Option<ConfidenceModel>, device: Device) -> Models {
+    pub fn from_parts(score: ScoreModel, prior: Option<LatentPrior>, confidence: Vec<ConfidenceModel>, device: Device) -> Models {
         Models { score, prior, confidence, device, defaults: InferenceDefaults::default(), _stores: Vec::new() }
     }
 }
@@ -147,6 +157,51 @@ impl Models {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Writes a tiny score network and one confidence network per seed (as `confidence`,
+    /// `confidence_2`, ...) into `dir`.
+    fn write_models(dir: &Path, seeds: &[i64]) {
+        use crate::model::store::save_network;
+        use crate::model::PainnConfig;
+        let core = PainnConfig { hidden: 8, layers: 1, rbf: 8, ..Default::default() };
+        let score = ScoreConfig { core: PainnConfig { node_extra: 8, ..core.clone() }, time_dim: 8, ..Default::default() };
+        let vs = VarStore::new(Device::Cpu);
+        ScoreModel::new(&vs.root(), &score);
+        save_network(dir, "score", &score, &vs).unwrap();
+        let confidence = ConfidenceConfig { core, pose_features: crate::model::POSE_FEATURES, ..Default::default() };
+        for (k, &seed) in seeds.iter().enumerate() {
+            tch::manual_seed(seed);
+            let vs = VarStore::new(Device::Cpu);
+            ConfidenceModel::new(&vs.root(), &confidence);
+            save_network(dir, &confidence_name(k), &confidence, &vs).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_confidence_ensemble_loads_every_member_and_averages_their_logits() {
+        use crate::dock::sampling::confidence_logits;
+        use crate::model::tests::{toy_ligand, toy_protein};
+        use crate::model::ComplexGraph;
+        let (ligand, torsions) = toy_ligand("CC(=O)Nc1ccc(O)cc1");
+        let graph = ComplexGraph::new(&ligand, &toy_protein(30), torsions);
+        let poses = vec![ligand.coords.clone(), ligand.coords.iter().map(|p| p + crate::chem::Vec3::new(1.0, 0.0, 0.0)).collect()];
+        let features = [[0.0, 0.5], [1.0, 0.0]];
+        let logits = |seeds: &[i64]| {
+            let dir = tempfile::tempdir().unwrap();
+            write_models(dir.path(), seeds);
+            let models = Models::load(dir.path(), Device::Cpu).unwrap();
+            assert_eq!(models.confidence.len(), seeds.len());
+            confidence_logits(&models, &graph, &poses, &features)
+        };
+        assert_eq!(logits(&[]), None, "no confidence network: no logits");
+        let (a, b, both) = (logits(&[1]).unwrap(), logits(&[2]).unwrap(), logits(&[1, 2]).unwrap());
+        assert!(a.iter().zip(&b).any(|(x, y)| (x - y).abs() > 1e-6), "members differ");
+        for ((x, y), m) in a.iter().zip(&b).zip(&both) {
+            assert!((m - (x + y) / 2.0).abs() < 1e-5, "{m} vs mean of {x} and {y}");
+        }
+        assert_eq!(confidence_name(0), "confidence");
+        assert_eq!(confidence_name(2), "confidence_3");
+    }
 
     #[test]
     fn inference_defaults_read_partial_files_and_reject_typos() {

@@ -157,9 +157,11 @@ pub fn sample_poses(
 }
 
 /// Confidence logits of final poses with their physics features (one per pose; see
-/// [`crate::model::pose_features`]); None without a confidence model.
+/// [`crate::model::pose_features`]), averaged over the ensemble; None without a confidence model.
 pub fn confidence_logits(models: &Models, graph: &ComplexGraph, poses: &[Vec<Vec3>], features: &[[f32; 2]]) -> Option<Vec<f64>> {
-    let model = models.confidence.as_ref()?;
+    if models.confidence.is_empty() {
+        return None;
+    }
     let _guard = tch::no_grad_guard();
     let schedule = NoiseSchedule::default();
     let mut out = Vec::with_capacity(poses.len());
@@ -167,8 +169,12 @@ pub fn confidence_logits(models: &Models, graph: &ComplexGraph, poses: &[Vec<Vec
     for (group, f) in poses.chunks(size).zip(features.chunks(size)) {
         let samples: Vec<PoseSample> = group.iter().map(|p| pose_sample(graph, p, 0.0, &schedule)).collect();
         let batch = Batch::new(&samples, models.device);
-        let logits = Vec::<f32>::try_from(model.forward_t(&batch, Some(f), false).to_device(Device::Cpu)).ok()?;
-        out.extend(logits.into_iter().map(|x| x as f64));
+        let mut sum = vec![0.0; group.len()];
+        for model in &models.confidence {
+            let logits = Vec::<f32>::try_from(model.forward_t(&batch, Some(f), false).to_device(Device::Cpu)).ok()?;
+            sum.iter_mut().zip(logits).for_each(|(s, x)| *s += x as f64);
+        }
+        out.extend(sum.into_iter().map(|s| s / models.confidence.len() as f64));
     }
     Some(out)
 }

@@ -327,6 +327,16 @@ pub fn predict(model: &ConfidenceModel, complexes: &[TrainingComplex], poses: &[
         .collect()
 }
 
+/// Logits of an ensemble of confidence models for labelled poses: the mean of the members'
+/// [`predict`] (as docking averages them).
+pub fn predict_ensemble(models: &[ConfidenceModel], complexes: &[TrainingComplex], poses: &[LabelledPose], device: Device) -> Vec<f64> {
+    let mut sum = vec![0.0; poses.len()];
+    for model in models {
+        sum.iter_mut().zip(predict(model, complexes, poses, device)).for_each(|(s, x)| *s += x);
+    }
+    sum.into_iter().map(|s| s / models.len().max(1) as f64).collect()
+}
+
 /// One epoch's batches: with a listwise loss, whole complexes (shuffled) until a batch holds at
 /// least `batch_size` poses; otherwise shuffled poses.
 fn epoch_batches<'a>(poses: &'a [LabelledPose], cfg: &ConfidenceTrainConfig, rng: &mut impl rand::Rng) -> Vec<Vec<&'a LabelledPose>> {
@@ -497,7 +507,7 @@ mod tests {
         let core = PainnConfig { hidden: 8, layers: 1, rbf: 8, ..Default::default() };
         let cfg = ScoreConfig { core: PainnConfig { node_extra: 8, ..core }, time_dim: 8, ..Default::default() };
         let vs = VarStore::new(Device::Cpu);
-        let models = Models::from_parts(ScoreModel::new(&vs.root(), &cfg), None, None, Device::Cpu);
+        let models = Models::from_parts(ScoreModel::new(&vs.root(), &cfg), None, Vec::new(), Device::Cpu);
         let mut options = DockOptions { search_steps: 2, ..Default::default() };
         options.sampling.samples = 3;
         options.sampling.sampler.steps = 3;

@@ -144,7 +144,7 @@ impl Trainer {
         if let Some(vs) = &encoder_vs {
             optimizers.push(adamw(vs, cfg)?);
         }
-        let ema_models = Models::from_parts(ema_score, None, None, device);
+        let ema_models = Models::from_parts(ema_score, None, Vec::new(), device);
         Ok(Trainer { score, encoder, score_vs, encoder_vs, score_ema_vs, encoder_ema_vs, ema_models, ema, optimizers })
     }
 
