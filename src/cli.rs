@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use disco_dock::bench::{
+use disco_dock::bench::{BenchOutputs, 
     conformer_rows, read_report, run_benchmark, summarise, summary_lines, write_conformer_rows, BenchOptions, BenchPocket,
 };
 use disco_dock::chem::conformer::{prepare_ligand, ConformerOptions};
@@ -227,6 +227,11 @@ pub struct BenchCmd {
     /// comparing ranking rules without docking again.
     #[arg(long)]
     pub poses_out: Option<PathBuf>,
+    /// Also write every pose with its coordinates as JSON lines in the confidence-training
+    /// cache format (name it <run>/confidence_poses_val.jsonl and run `train confidence --run <run>
+    /// --docking --evaluate-only` to score these poses with the confidence model(s) in <run>/best).
+    #[arg(long)]
+    pub poses_cache: Option<PathBuf>,
     #[command(flatten)]
     pub settings: DockSettings,
 }
@@ -660,7 +665,8 @@ fn run_benchmark_cmd(cmd: &BenchCmd, quiet: bool) -> Result<()> {
     };
     let bar = progress(quiet, ids.len() as u64, "benchmark");
     let cache = PrepareCache::new(PrepareCache::default_dir());
-    let rows = run_benchmark(&models, &cmd.data, &ids, &cache, &options, &cmd.out, cmd.poses_out.as_deref(), &bar)?;
+    let outputs = BenchOutputs { report: cmd.out.clone(), poses_csv: cmd.poses_out.clone(), poses_cache: cmd.poses_cache.clone() };
+    let rows = run_benchmark(&models, &cmd.data, &ids, &cache, &options, &outputs, &bar)?;
     bar.finish_and_clear();
     println!("{}", summary_lines(&summarise(&rows)));
     Ok(())

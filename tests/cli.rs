@@ -1,5 +1,6 @@
 //! End-to-end tests of the `disco-dock` binary: docking the shipped example, a resumable
-//! screen, and a CSV batch with a bad row. They use a small, untrained model written to a
+//! screen, a CSV batch with a bad row, blind docking, pockets, and a benchmark's pose cache scored
+//! by `train confidence --evaluate-only` (when ../shared/data is present). They use a small, untrained model written to a
 //! temporary folder (the code paths are the real ones; pose quality is not tested here).
 
 use disco_dock::model::store::save_network;
@@ -175,4 +176,53 @@ fn pockets_lists_the_imatinib_site_of_abl_first() {
     let d = centre.iter().zip(vina).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
     assert!(d < 8.0, "first pocket {centre:?} is {d:.1} Å from the imatinib site");
     assert_eq!(sites.as_array().unwrap().len(), 3);
+}
+
+/// The shared data folder (`../shared/data`), when present.
+fn shared_data() -> Option<PathBuf> {
+    let dir = repo().join("../shared/data");
+    if dir.join("splits/val.txt").is_file() {
+        return Some(dir);
+    }
+    eprintln!("skipped: shared data (../shared/data) not found");
+    None
+}
+
+#[test]
+fn a_benchmarks_pose_cache_is_scored_by_evaluate_only() {
+    let Some(data) = shared_data() else { return };
+    let (tmp, model, _) = workspace();
+    let id = std::fs::read_to_string(data.join("splits/val.txt")).unwrap().lines().next().unwrap().trim().to_string();
+    let split = tmp.path().join("split.txt");
+    std::fs::write(&split, format!("{id}\n")).unwrap();
+    let run = tmp.path().join("run");
+    std::fs::create_dir_all(run.join("best")).unwrap();
+    let cache = run.join("confidence_poses_val.jsonl");
+    let (data, split, report) = (data.to_str().unwrap(), split.to_str().unwrap(), tmp.path().join("bench.csv"));
+    let fast = ["--samples", "3", "--steps", "4", "--threads", "1", "--search-steps", "2"];
+    let mut args = vec!["benchmark", "--data", data, "--split", split, "--pocket", "crystal", "--model", &model];
+    args.extend(fast);
+    args.extend(["--out", report.to_str().unwrap(), "--poses-cache", cache.to_str().unwrap()]);
+    let out = disco(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&cache).unwrap();
+    let entry: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(entry["id"], id.as_str());
+    let poses = entry["poses"].as_array().unwrap();
+    assert_eq!(poses.len(), 3);
+    assert!(poses.iter().all(|p| p["coords"].as_array().is_some_and(|c| !c.is_empty()) && p["rmsd"].as_f64().is_some()));
+    // score those poses with the confidence model of a run folder, without docking them again
+    for entry in std::fs::read_dir(&model).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, run.join("best").join(path.file_name().unwrap())).unwrap();
+    }
+    let mut args = vec!["train", "confidence", "--run", run.to_str().unwrap(), "--data", data, "--docking", "--evaluate-only"];
+    args.extend(["--train-split", split, "--complexes", "1", "--val-split", split, "--val-complexes", "1", "--quiet"]);
+    args.extend(["--samples", "3", "--threads", "1", "--search-steps", "2"]);
+    let out = disco(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let scores = std::fs::read_to_string(run.join("confidence_val_scores.csv")).unwrap();
+    assert_eq!(scores.lines().count(), 4, "a header and the 3 benchmark poses: {scores}");
+    let log = std::fs::read_to_string(run.join("train.log")).unwrap();
+    assert!(log.contains("1 complexes already docked") && log.contains("1 network(s)"), "{log}");
 }

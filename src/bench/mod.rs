@@ -12,7 +12,9 @@ use crate::physics::{match_conformer, refine, RefineOptions, VinaLigand};
 use crate::io::dataset::{complex_files, PrepareCache, PreparedComplex};
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use crate::train::confidence::{CachedComplex, LabelledPose};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Edge of the pocket box centred on the crystal ligand in `--pocket crystal` mode (Å).
@@ -204,6 +206,38 @@ pub struct PoseRow {
     pub population: usize,
     /// RMSD between the sampled pose and the refined one (Å).
     pub drift: f64,
+    /// Ligand heavy-atom coordinates (not in the CSV; see [`BenchOutputs::poses_cache`]).
+    #[serde(skip)]
+    pub coords: Vec<Vec3>,
+}
+
+impl PoseRow {
+    /// The pose as a labelled pose of the confidence-training cache format.
+    fn labelled(&self) -> LabelledPose {
+        LabelledPose {
+            complex: 0,
+            coords: self.coords.clone(),
+            rmsd: self.rmsd,
+            rank: Some(self.rank),
+            energy: self.energy,
+            population: Some(self.population),
+            features: [0.0; 2],
+        }
+    }
+}
+
+/// Where a benchmark writes its results, each file growing as complexes complete.
+#[derive(Clone, Debug, Default)]
+pub struct BenchOutputs {
+    /// CSV, one row per complex.
+    pub report: PathBuf,
+    /// CSV, one row per pose (rank, RMSD, confidence, energies, PB-valid), for comparing
+    /// ranking rules without docking again.
+    pub poses_csv: Option<PathBuf>,
+    /// JSON lines, one per complex, with every pose's coordinates, RMSD, rank, energy and
+    /// population in the format of the confidence-training pose cache, so that
+    /// `train confidence --evaluate-only` can score this benchmark's poses with any confidence model.
+    pub poses_cache: Option<PathBuf>,
 }
 
 /// Docks one complex and measures its RMSDs; also returns every pose's row.
@@ -240,6 +274,7 @@ pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCach
             pb_valid: p.pb_valid(),
             population: p.population,
             drift: p.drift,
+            coords: p.coords.clone(),
         })
         .collect();
     let row = BenchRow {
@@ -353,21 +388,20 @@ fn write_row<T: Serialize>(writer: &mut csv::Writer<std::fs::File>, path: &Path,
     writer.flush().map_err(|e| Error::io(path, e))
 }
 
-/// Runs the benchmark over `ids`, writing `out` (CSV, a row per complex) and optionally
-/// `poses_out` (a row per pose) as complexes complete; returns all complex rows.
-#[allow(clippy::too_many_arguments)]
+/// Runs the benchmark over `ids`, writing `outputs` as complexes complete; returns all complex rows.
 pub fn run_benchmark(
     models: &Models,
     data: &Path,
     ids: &[String],
     cache: &PrepareCache,
     options: &BenchOptions,
-    out: &Path,
-    poses_out: Option<&Path>,
+    outputs: &BenchOutputs,
     progress: &indicatif::ProgressBar,
 ) -> Result<Vec<BenchRow>> {
+    let out = &outputs.report;
     let mut writer = csv_writer(out)?;
-    let mut pose_writer = poses_out.map(|p| csv_writer(p).map(|w| (w, p))).transpose()?;
+    let mut pose_writer = outputs.poses_csv.as_deref().map(|p| csv_writer(p).map(|w| (w, p))).transpose()?;
+    let mut cache_file = outputs.poses_cache.as_deref().map(|p| std::fs::File::create(p).map(|f| (f, p)).map_err(|e| Error::io(p, e))).transpose()?;
     let mut rows = Vec::with_capacity(ids.len());
     for id in ids {
         let (row, poses) = bench_complex(models, data, id, cache, options).unwrap_or_else(|e| {
@@ -381,6 +415,10 @@ pub fn run_benchmark(
             for pose in &poses {
                 write_row(w, path, pose)?;
             }
+        }
+        if let Some((file, path)) = cache_file.as_mut().filter(|_| !poses.is_empty()) {
+            let line = CachedComplex { id: id.clone(), poses: poses.iter().map(PoseRow::labelled).collect() }.to_line()?;
+            writeln!(file, "{line}").map_err(|e| Error::io(*path, e))?;
         }
         rows.push(row);
         progress.inc(1);

@@ -111,11 +111,21 @@ pub fn set_pose_features(poses: &mut [LabelledPose]) {
 }
 
 /// The docked poses of one complex as cached on disk (one JSON line per complex), so an
-/// interrupted pose generation resumes where it stopped.
+/// interrupted pose generation resumes where it stopped; `benchmark --poses-cache` writes the
+/// same lines, so confidence models can be compared on a benchmark's poses.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-struct CachedComplex {
-    id: String,
-    poses: Vec<LabelledPose>,
+pub struct CachedComplex {
+    /// Complex id.
+    pub id: String,
+    /// Its labelled poses.
+    pub poses: Vec<LabelledPose>,
+}
+
+impl CachedComplex {
+    /// The entry as one JSON line (without the newline).
+    pub fn to_line(&self) -> Result<String> {
+        serde_json::to_string(self).map_err(|e| Error::invalid("confidence pose cache", e.to_string()))
+    }
 }
 
 /// Post-processing applied to sampled poses before labelling (e.g. physics refinement), so the
@@ -213,8 +223,7 @@ pub fn docked_poses(
             Some(poses) => poses.into_iter().map(|p| LabelledPose { complex: i, ..p }).collect(),
             None => match dock_training_complex(models, c, i, options, box_size) {
                 Ok(poses) => {
-                    let line = serde_json::to_string(&CachedComplex { id: c.id.clone(), poses: poses.clone() })
-                        .map_err(|e| Error::invalid("confidence pose cache", e.to_string()))?;
+                    let line = CachedComplex { id: c.id.clone(), poses: poses.clone() }.to_line()?;
                     writeln!(file, "{line}").map_err(|e| Error::io(cache, e))?;
                     docked += 1;
                     poses
