@@ -1,7 +1,8 @@
 //! End-to-end tests of the `disco-dock` binary: docking the shipped example, a resumable
 //! screen, a CSV batch with a bad row, blind docking, pockets, and a benchmark's pose cache scored
-//! by `train confidence --evaluate-only` (when ../shared/data is present). They use a small, untrained model written to a
-//! temporary folder (the code paths are the real ones; pose quality is not tested here).
+//! by `train confidence --evaluate-only` (when ../shared/data is present). They use a small,
+//! untrained model written to a temporary folder (the code paths are the real ones; pose quality
+//! is not tested here).
 
 use disco_dock::model::store::save_network;
 use disco_dock::model::{ConfidenceConfig, ConfidenceModel, LatentPrior, PainnConfig, PriorConfig, ScoreConfig, ScoreModel};
