@@ -552,6 +552,13 @@ pub(crate) mod tests {
         VinaScorer::new(&toy_protein(), &pocket, VinaScorer::DEFAULT_SPACING).unwrap()
     }
 
+    /// The toy ligand in its conformer, prepared for scoring, and the toy pocket's scorer.
+    fn toy_scoring() -> (Ligand, VinaLigand, VinaScorer) {
+        let (ligand, torsions) = toy_ligand();
+        let lig = VinaLigand::new(&ligand, torsions.len());
+        (ligand, lig, toy_scorer())
+    }
+
     #[test]
     fn pair_energy_shape() {
         let c = XsType::CarbonHydrophobic;
@@ -592,9 +599,7 @@ pub(crate) mod tests {
 
     #[test]
     fn grid_matches_exact() {
-        let (ligand, torsions) = toy_ligand();
-        let lig = VinaLigand::new(&ligand, torsions.len());
-        let scorer = toy_scorer();
+        let (ligand, lig, scorer) = toy_scoring();
         let grid = scorer.score(&lig, &ligand.coords).unwrap();
         let exact = scorer.score_exact(&lig, &ligand.coords).unwrap();
         assert!((grid.inter - exact.inter).abs() < 0.02 * exact.inter.abs().max(1.0), "{grid:?} vs {exact:?}");
@@ -604,9 +609,7 @@ pub(crate) mod tests {
 
     #[test]
     fn weighted_terms_give_the_exact_energy() {
-        let (ligand, torsions) = toy_ligand();
-        let lig = VinaLigand::new(&ligand, torsions.len());
-        let scorer = toy_scorer();
+        let (ligand, lig, scorer) = toy_scoring();
         let exact = scorer.score_exact(&lig, &ligand.coords).unwrap();
         let terms = scorer.terms_exact(&lig, &ligand.coords).unwrap();
         assert!((terms.inter_energy() - exact.inter).abs() < 1e-9, "{terms:?} vs {exact:?}");
@@ -633,9 +636,7 @@ pub(crate) mod tests {
 
     #[test]
     fn gradients_match_finite_differences() {
-        let (ligand, torsions) = toy_ligand();
-        let lig = VinaLigand::new(&ligand, torsions.len());
-        let scorer = toy_scorer();
+        let (ligand, lig, scorer) = toy_scoring();
         // Keep points off grid planes so the piecewise-linear interpolant is differentiable there.
         let coords: Vec<Vec3> = ligand.coords.iter().map(|p| p + Vec3::new(0.0123, 0.0456, 0.0789)).collect();
         let grid = |c: &[Vec3]| {
@@ -652,9 +653,7 @@ pub(crate) mod tests {
 
     #[test]
     fn wall_pulls_back_into_box() {
-        let (ligand, torsions) = toy_ligand();
-        let lig = VinaLigand::new(&ligand, torsions.len());
-        let scorer = toy_scorer();
+        let (ligand, lig, scorer) = toy_scoring();
         let far: Vec<Vec3> = ligand.coords.iter().map(|p| p + Vec3::new(20.0, 0.0, 0.0)).collect();
         let (e, g) = scorer.score_with_gradient(&lig, &far).unwrap();
         assert!(e.inter > 100.0);
