@@ -777,7 +777,9 @@ fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
             let dev = device(&data.device, data.threads)?;
             let (_, best) = train::run_dirs(&data.run);
             let models = Models::load(&best, dev)?;
-            let train_set = load_split(data, &data.train_split, data.train_pack.as_ref(), Some(data.limit.unwrap_or(*complexes)), quiet)?;
+            // evaluation needs no training poses: none are loaded or docked
+            let train_count = if *evaluate_only { 0 } else { data.limit.unwrap_or(*complexes) };
+            let train_set = load_split(data, &data.train_split, data.train_pack.as_ref(), Some(train_count), quiet)?;
             let val_set = load_split(data, &data.val_split, data.val_pack.as_ref(), Some(*val_complexes), quiet)?;
             if (*refine || *docking) && train_set.iter().chain(&val_set).any(|c| c.pocket.atoms.is_empty()) {
                 bail!("--refine and --docking need protein atoms, but the pack was written with --pack-residues-only");

@@ -218,7 +218,7 @@ fn a_benchmarks_pose_cache_is_scored_by_evaluate_only() {
         std::fs::copy(&path, run.join("best").join(path.file_name().unwrap())).unwrap();
     }
     let mut args = vec!["train", "confidence", "--run", run.to_str().unwrap(), "--data", data, "--docking", "--evaluate-only"];
-    args.extend(["--train-split", split, "--complexes", "1", "--val-split", split, "--val-complexes", "1", "--quiet"]);
+    args.extend(["--val-split", split, "--val-complexes", "1", "--quiet"]);
     args.extend(["--samples", "3", "--threads", "1", "--search-steps", "2"]);
     let out = disco(&args);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -226,4 +226,6 @@ fn a_benchmarks_pose_cache_is_scored_by_evaluate_only() {
     assert_eq!(scores.lines().count(), 4, "a header and the 3 benchmark poses: {scores}");
     let log = std::fs::read_to_string(run.join("train.log")).unwrap();
     assert!(log.contains("1 complexes already docked") && log.contains("1 network(s)"), "{log}");
+    let train_cache = std::fs::read_to_string(run.join("confidence_poses_train.jsonl")).unwrap_or_default();
+    assert!(train_cache.is_empty(), "evaluation docks no training complex");
 }
