@@ -45,7 +45,7 @@ def load(path):
 
 def scales(complexes):
     """Feature standard deviations over all poses, for conditioning."""
-    xs = [x for poses in complexes.values() for x, _, _ in poses]
+    xs = [p[0] for poses in complexes.values() for p in poses]
     n = len(xs)
     out = []
     for k in range(len(xs[0])):
