@@ -59,12 +59,12 @@ const CHARGED: [&str; 4] = ["ASP", "GLU", "LYS", "ARG"];
 const SHELL: f64 = 8.0;
 
 /// Header of the pocket feature table.
-const FEATURE_HEADER: &str = "id,rank,pockets,volume,buriedness,score,extent_min,extent_mid,extent_max,atoms_8,carbon_share,residues_8,hydrophobic_share,charged_share,centre_depth,dcc,inside_box";
+const FEATURE_HEADER: &str = "id,rank,pockets,volume,buriedness,score,extent_min,extent_mid,extent_max,atoms_8,carbon_share,residues_8,hydrophobic_share,charged_share,centre_depth,dcc,inside_box,x,y,z";
 
 /// One feature row per pocket: its geometry, the protein atoms and residues within 8 Å of its
 /// centre, its centre's distance from the protein centroid over the protein's radius of
-/// gyration, and its labels (distance to the ligand centroid; whether the docking box holds the
-/// whole ligand).
+/// gyration, its labels (distance to the ligand centroid; whether the docking box holds the
+/// whole ligand) and its centre.
 fn feature_rows(id: &str, protein: &disco_dock::chem::Protein, sites: &[PocketSite], crystal: &[Vec3]) -> Vec<String> {
     let coords: Vec<Vec3> = protein.atoms.iter().map(|a| a.coord).collect();
     let centre = centroid(&coords);
@@ -87,7 +87,7 @@ fn feature_rows(id: &str, protein: &disco_dock::chem::Protein, sites: &[PocketSi
             extent.sort_by(f64::total_cmp);
             let inside = crystal.iter().all(|a| (a - s.center).abs().max() < BOX / 2.0);
             format!(
-                "{id},{},{},{:.1},{:.3},{:.1},{:.1},{:.1},{:.1},{},{:.3},{},{:.3},{:.3},{:.3},{:.2},{}",
+                "{id},{},{},{:.1},{:.3},{:.1},{:.1},{:.1},{:.1},{},{:.3},{},{:.3},{:.3},{:.3},{:.2},{},{:.2},{:.2},{:.2}",
                 k + 1,
                 sites.len(),
                 s.volume,
@@ -103,7 +103,10 @@ fn feature_rows(id: &str, protein: &disco_dock::chem::Protein, sites: &[PocketSi
                 share(&CHARGED),
                 (s.center - centre).norm() / gyration.max(1.0),
                 (s.center - ligand).norm(),
-                inside as u8
+                inside as u8,
+                s.center.x,
+                s.center.y,
+                s.center.z
             )
         })
         .collect()
