@@ -137,10 +137,6 @@ pub struct DockSettings {
     /// sharing the samples (0: sample over the whole protein).
     #[arg(long, default_value_t = disco_dock::dock::DEFAULT_BLIND_POCKETS)]
     pub blind_pockets: usize,
-    /// Blind docking: send the samples left after exploring the pockets to a 25 Å box centred
-    /// on the best pose so far, instead of to its pocket's box.
-    #[arg(long)]
-    pub blind_recentre: bool,
     /// Box centre (Å), with --size.
     #[arg(long, num_args = 3, value_names = ["X", "Y", "Z"], allow_negative_numbers = true)]
     pub center: Option<Vec<f64>>,
@@ -470,7 +466,6 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
         ranking: settings.ranking.parse()?,
         weights: tuned.rank_weights(),
         blind_pockets: settings.blind_pockets,
-        blind_recentre: settings.blind_recentre,
         ..Default::default()
     })
 }

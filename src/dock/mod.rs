@@ -94,15 +94,11 @@ pub struct DockOptions {
     pub crop_margin: f64,
     /// Blind docking: dock into this many of the pockets found (0: the whole protein).
     pub blind_pockets: usize,
-    /// Blind docking: the samples left after exploring the pockets go to a box centred on the
-    /// best pose so far instead of the box of its pocket (the finder's pocket centre can lie
-    /// several Å from where ligands bind).
-    pub blind_recentre: bool,
 }
 
 impl Default for DockOptions {
     fn default() -> Self {
-        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, ranking: Ranking::Energy, weights: RankWeights::default(), crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS, blind_recentre: false }
+        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, ranking: Ranking::Energy, weights: RankWeights::default(), crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS }
     }
 }
 
@@ -301,37 +297,29 @@ pub fn dock(models: &Models, target: &Target, ligand: &PreparedLigand, options: 
     let total = options.sampling.samples;
     let n_sites = target.sites.len();
     let explore = if n_sites > 1 { ((total as f64 * EXPLORE_FRACTION).ceil() as usize).max(n_sites).min(total) } else { total };
-    let run = |site: &Site, k: usize, samples: usize| -> Result<Vec<DockedPose>> {
+    let run = |k: usize, samples: usize, batch: usize| -> Result<Vec<DockedPose>> {
         let mut site_options = options.clone();
         site_options.sampling.samples = samples;
-        site_options.sampling.sampler.seed = options.sampling.sampler.seed.wrapping_add(k as u64);
-        site_options.sampling.initial_sigma = initial_sigma(&site.pocket);
-        let mut found = if samples == 0 { Vec::new() } else { dock_site(models, site, &target.full, ligand, &site_options)? };
+        site_options.sampling.sampler.seed = options.sampling.sampler.seed.wrapping_add(batch as u64);
+        site_options.sampling.initial_sigma = initial_sigma(&target.sites[k].pocket);
+        let mut found = if samples == 0 { Vec::new() } else { dock_site(models, &target.sites[k], &target.full, ligand, &site_options)? };
         found.iter_mut().for_each(|p| p.site = k);
         Ok(found)
     };
-    let mut sites: Vec<&Site> = target.sites.iter().collect();
     let mut poses = Vec::new();
     let mut errors = Vec::new();
-    for (k, site) in target.sites.iter().enumerate() {
-        match run(site, k, explore / n_sites + usize::from(k < explore % n_sites)) {
+    for k in 0..n_sites {
+        match run(k, explore / n_sites + usize::from(k < explore % n_sites), k) {
             Ok(found) => poses.extend(found),
             Err(e) => errors.push(e),
         }
     }
-    let recentred;
     if total > explore {
         rank_poses(&mut poses, options.ranking, &options.weights);
-        if let Some(best) = poses.first() {
-            let mut k = best.site;
-            if options.blind_recentre {
-                recentred = Site::new(&target.full, &Pocket::Box { center: centroid(&best.coords), size: Vec3::repeat(SITE_BOX) }, options)?;
-                sites.push(&recentred);
-                k = n_sites;
-            }
-            log::info!("{}: site {} leads after {explore} samples; it gets the other {}", ligand.ligand.name, best.site, total - explore);
-            match run(sites[k], n_sites, total - explore) {
-                Ok(found) => poses.extend(found.into_iter().map(|p| DockedPose { site: k, ..p })),
+        if let Some(k) = poses.first().map(|p| p.site) {
+            log::info!("{}: site {k} leads after {explore} samples; it gets the other {}", ligand.ligand.name, total - explore);
+            match run(k, total - explore, n_sites) {
+                Ok(found) => poses.extend(found),
                 Err(e) => errors.push(e),
             }
         }
@@ -340,11 +328,11 @@ pub fn dock(models: &Models, target: &Target, ligand: &PreparedLigand, options: 
         return Err(errors.into_iter().next().unwrap_or_else(|| Error::invalid(ligand.ligand.name.clone(), "no site to dock into")));
     }
     rank_poses(&mut poses, options.ranking, &options.weights);
-    if attach_confidence(models, &sites, ligand, &mut poses) {
+    if attach_confidence(models, target, ligand, &mut poses) {
         rank_poses(&mut poses, options.ranking, &options.weights);
     }
-    let best = sites[poses[0].site];
-    log::info!("{}: docked into {} site(s) in {:.1} s", ligand.ligand.name, sites.len(), start.elapsed().as_secs_f64());
+    let best = &target.sites[poses[0].site];
+    log::info!("{}: docked into {} site(s) in {:.1} s", ligand.ligand.name, n_sites, start.elapsed().as_secs_f64());
     Ok(DockResult {
         name: ligand.ligand.name.clone(),
         poses,
@@ -394,7 +382,7 @@ fn dock_site(models: &Models, site: &Site, full: &Protein, ligand: &PreparedLiga
 /// Sets each pose's confidence (when a confidence model is loaded) from its site's graph and
 /// its physics features among all poses of the ligand (so populations must be counted first);
 /// returns whether any pose got one.
-fn attach_confidence(models: &Models, sites: &[&Site], ligand: &PreparedLigand, poses: &mut [DockedPose]) -> bool {
+fn attach_confidence(models: &Models, target: &Target, ligand: &PreparedLigand, poses: &mut [DockedPose]) -> bool {
     if models.confidence.is_empty() {
         return false;
     }
@@ -402,7 +390,7 @@ fn attach_confidence(models: &Models, sites: &[&Site], ligand: &PreparedLigand, 
     let populations: Vec<usize> = poses.iter().map(|p| p.population).collect();
     let features = pose_features(&energies, &populations);
     let mut any = false;
-    for (k, site) in sites.iter().enumerate() {
+    for (k, site) in target.sites.iter().enumerate() {
         let members: Vec<usize> = (0..poses.len()).filter(|&i| poses[i].site == k).collect();
         if members.is_empty() {
             continue;
