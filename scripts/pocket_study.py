@@ -11,12 +11,10 @@ for the pocket finder's own order and for the fitted score, with the weights.
 Usage: python3 scripts/pocket_study.py TRAIN_POCKETS.csv VAL_POCKETS.csv [MORE_POCKETS.csv ...]
 (further tables are only reported, e.g. held-out splits).
 """
-import csv
 import math
 import sys
-from collections import defaultdict
 
-from term_study import fit, scales
+from term_study import fit, read_groups, scales
 
 NAMES = [
     "log_volume", "buriedness", "log_score", "score_share", "extent_min", "extent_mid", "extent_max",
@@ -35,10 +33,7 @@ def features(row, best_score):
 
 def load(path):
     """Proteins: id -> list of (features, pseudo-RMSD (0 when the box holds the ligand, else 10), rank, dcc)."""
-    rows = defaultdict(list)
-    with open(path) as f:
-        for r in csv.DictReader(f):
-            rows[r["id"]].append(r)
+    rows = read_groups(path)
     out = {}
     for pid, rs in rows.items():
         best = max(float(r["score"]) for r in rs)

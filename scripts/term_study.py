@@ -31,16 +31,19 @@ NAMES = ["inter_" + t for t in TERMS] + ["intra_" + t for t in TERMS] + ["popula
 VINA_WEIGHTS = VINA + VINA + [0.0]
 
 
-def load(path):
-    """Complexes: id -> list of (features, rmsd, rank)."""
+def read_groups(path):
+    """CSV rows grouped by their `id` column, in file order."""
     rows = defaultdict(list)
     with open(path) as f:
         for r in csv.DictReader(f):
             rows[r["id"]].append(r)
-    out = {}
-    for cid, rs in rows.items():
-        out[cid] = [(features(r, len(rs)), float(r["rmsd"]), int(r["rank"] or 0)) for r in rs]
-    return out
+    return rows
+
+
+def load(path):
+    """Complexes: id -> list of (features, rmsd, rank)."""
+    rows = read_groups(path)
+    return {cid: [(features(r, len(rs)), float(r["rmsd"]), int(r["rank"] or 0)) for r in rs] for cid, rs in rows.items()}
 
 
 def scales(complexes):
