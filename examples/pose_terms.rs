@@ -11,26 +11,9 @@ use disco_dock::chem::conformer::ConformerOptions;
 use disco_dock::chem::Vec3;
 use disco_dock::io::dataset::{complex_files, PrepareCache};
 use disco_dock::physics::{PocketBox, VinaLigand, VinaScorer, TERM_NAMES};
+use disco_dock::train::confidence::CachedComplex;
 use rayon::prelude::*;
-use serde::Deserialize;
 use std::path::{Path, PathBuf};
-
-/// One pose of the cache (the fields read here).
-#[derive(Deserialize)]
-struct CachedPose {
-    coords: Vec<Vec3>,
-    rmsd: f64,
-    rank: Option<usize>,
-    energy: Option<f64>,
-    population: Option<usize>,
-}
-
-/// One complex of the cache.
-#[derive(Deserialize)]
-struct CachedComplex {
-    id: String,
-    poses: Vec<CachedPose>,
-}
 
 /// CSV lines of one complex's poses.
 fn complex_lines(data: &Path, cache: &PrepareCache, entry: &CachedComplex) -> Result<Vec<String>> {

@@ -3,8 +3,8 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use disco_dock::bench::{BenchOutputs, 
-    conformer_rows, read_report, run_benchmark, summarise, summary_lines, write_conformer_rows, BenchOptions, BenchPocket,
+use disco_dock::bench::{
+    conformer_rows, read_report, run_benchmark, summarise, summary_lines, write_conformer_rows, BenchOptions, BenchOutputs, BenchPocket,
 };
 use disco_dock::chem::conformer::{prepare_ligand, ConformerOptions};
 use disco_dock::chem::Vec3;

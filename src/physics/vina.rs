@@ -109,8 +109,18 @@ pub struct PoseTerms {
 impl PoseTerms {
     /// Vina's weighted sum of the inter-molecular terms (kcal/mol): `Energy::inter` without the box wall.
     pub fn inter_energy(&self) -> f64 {
-        self.inter.iter().zip(TERM_WEIGHTS).map(|(v, w)| v * w).sum()
+        weighted(&self.inter)
     }
+
+    /// Vina's weighted sum of the intramolecular terms (kcal/mol): `Energy::intra`.
+    pub fn intra_energy(&self) -> f64 {
+        weighted(&self.intra)
+    }
+}
+
+/// Term sums (order: [`TERM_NAMES`]) weighted by Vina's weights.
+fn weighted(terms: &[f64; 5]) -> f64 {
+    terms.iter().zip(TERM_WEIGHTS).map(|(v, w)| v * w).sum()
 }
 
 /// A ligand prepared for scoring: atom types, intramolecular pairs and rotatable-bond count.
@@ -613,8 +623,7 @@ pub(crate) mod tests {
         let exact = scorer.score_exact(&lig, &ligand.coords).unwrap();
         let terms = scorer.terms_exact(&lig, &ligand.coords).unwrap();
         assert!((terms.inter_energy() - exact.inter).abs() < 1e-9, "{terms:?} vs {exact:?}");
-        let intra: f64 = terms.intra.iter().zip(TERM_WEIGHTS).map(|(v, w)| v * w).sum();
-        assert!((intra - exact.intra).abs() < 1e-9);
+        assert!((terms.intra_energy() - exact.intra).abs() < 1e-9);
         assert!(terms.inter[0] > 0.0 && terms.inter.iter().all(|v| *v >= 0.0));
         assert!(scorer.terms_exact(&lig, &ligand.coords[1..]).is_err());
     }
