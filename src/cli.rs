@@ -340,6 +340,10 @@ pub enum TrainCmd {
         /// Validate every this many epochs (and after the last).
         #[arg(long, default_value_t = 1)]
         val_every: u64,
+        /// Start from this model folder's score network (and encoder, if it holds one) instead of
+        /// random weights: fine-tuning, e.g. `--init data/models/default --conformer-matching`.
+        #[arg(long)]
+        init: Option<PathBuf>,
     },
     /// The autoregressive latent prior (needs a trained encoder in <run>/best).
     Prior {
@@ -745,11 +749,11 @@ fn logger(run: &Path, quiet: bool) -> Result<impl FnMut(&str)> {
 
 fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
     match cmd {
-        TrainCmd::Score { data, latents, hidden, layers, batch_size, lr, val_complexes, val_every } => {
+        TrainCmd::Score { data, latents, hidden, layers, batch_size, lr, val_complexes, val_every, init } => {
             let dev = device(&data.device, data.threads)?;
             let train_set = load_split(data, &data.train_split, data.train_pack.as_ref(), data.limit, quiet)?;
             let val_set = load_split(data, &data.val_split, data.val_pack.as_ref(), None, quiet)?;
-            let mut cfg = train::score::ScoreTrainConfig { batch_size: *batch_size, lr: *lr, max_minutes: data.minutes, seed: data.seed, val_complexes: *val_complexes, val_every: *val_every, ..Default::default() };
+            let mut cfg = train::score::ScoreTrainConfig { batch_size: *batch_size, lr: *lr, max_minutes: data.minutes, seed: data.seed, val_complexes: *val_complexes, val_every: *val_every, init: init.clone(), ..Default::default() };
             cfg.model.core.flags = *latents;
             cfg.model.core.hidden = *hidden;
             cfg.model.core.layers = *layers;

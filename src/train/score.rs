@@ -60,6 +60,10 @@ pub struct ScoreTrainConfig {
     pub val_steps: usize,
     /// Random seed.
     pub seed: u64,
+    /// Model folder whose score network (and encoder, when it has one) a new run starts from
+    /// (fine-tuning); ignored when the run folder already holds a checkpoint to resume.
+    #[serde(default)]
+    pub init: Option<std::path::PathBuf>,
 }
 
 impl Default for ScoreTrainConfig {
@@ -82,6 +86,7 @@ impl Default for ScoreTrainConfig {
             val_samples: 4,
             val_steps: 10,
             seed: 0,
+            init: None,
         }
     }
 }
@@ -117,17 +122,20 @@ impl Trainer {
         if let Some(vs) = &encoder_ema_vs {
             let _ = LatentEncoder::new(&vs.root(), &cfg.encoder);
         }
-        if has_network(last, "score") {
-            let saved: serde_json::Value = crate::model::store::load_config(last, "score")?;
+        let resuming = has_network(last, "score");
+        if let Some(source) = if resuming { Some(last) } else { cfg.init.as_deref() } {
+            let saved: serde_json::Value = crate::model::store::load_config(source, "score")?;
             if saved != serde_json::to_value(&cfg.model).unwrap_or_default() {
-                return Err(Error::invalid(
-                    last.display().to_string(),
-                    "this run folder holds a score network of another configuration; resume with the same options or use a new --run",
-                ));
+                let why = if resuming {
+                    "this run folder holds a score network of another configuration; resume with the same options or use a new --run"
+                } else {
+                    "the --init score network has another configuration; give the same --latents, --hidden and --layers"
+                };
+                return Err(Error::invalid(source.display().to_string(), why));
             }
-            load_weights(last, "score", &mut score_vs)?;
-            if let Some(vs) = encoder_vs.as_mut() {
-                load_weights(last, "encoder", vs)?;
+            load_weights(source, "score", &mut score_vs)?;
+            if let Some(vs) = encoder_vs.as_mut().filter(|_| resuming || has_network(source, "encoder")) {
+                load_weights(source, "encoder", vs)?;
             }
         }
         let mut ema = vec![Ema::new(&score_vs, &mut score_ema_vs, cfg.ema_decay)?];
@@ -368,4 +376,42 @@ pub fn train_score(
         }
     }
     Ok(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A saved score network with random weights, in a fresh folder.
+    fn saved_network(cfg: &ScoreConfig) -> (tempfile::TempDir, VarStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let vs = VarStore::new(Device::Cpu);
+        let _ = ScoreModel::new(&vs.root(), cfg);
+        save_network(dir.path(), "score", cfg, &vs).unwrap();
+        (dir, vs)
+    }
+
+    #[test]
+    fn init_starts_a_new_run_from_the_given_score_network() {
+        let cfg = ScoreTrainConfig::default();
+        let (init, saved) = saved_network(&cfg.model);
+        let run = tempfile::tempdir().unwrap();
+        let fresh = Trainer::new(&cfg, Device::Cpu, run.path()).unwrap();
+        let tuned = Trainer::new(&ScoreTrainConfig { init: Some(init.path().into()), ..cfg.clone() }, Device::Cpu, run.path()).unwrap();
+        let saved = saved.variables();
+        let same = |vs: &VarStore| vs.variables().iter().all(|(name, t)| t.equal(&saved[name]));
+        assert!(same(&tuned.score_vs) && same(&tuned.score_ema_vs), "weights and EMA start from --init");
+        assert!(!same(&fresh.score_vs), "without --init the weights are random");
+    }
+
+    #[test]
+    fn init_with_another_configuration_is_refused() {
+        let cfg = ScoreTrainConfig::default();
+        let mut other = cfg.model.clone();
+        other.core.hidden += 8;
+        let (init, _) = saved_network(&other);
+        let run = tempfile::tempdir().unwrap();
+        let err = Trainer::new(&ScoreTrainConfig { init: Some(init.path().into()), ..cfg }, Device::Cpu, run.path()).err().expect("refused");
+        assert!(err.to_string().contains("--init"), "{err}");
+    }
 }
