@@ -123,7 +123,8 @@ impl Trainer {
             let _ = LatentEncoder::new(&vs.root(), &cfg.encoder);
         }
         let resuming = has_network(last, "score");
-        if let Some(source) = if resuming { Some(last) } else { cfg.init.as_deref() } {
+        let source = if resuming { Some(last) } else { cfg.init.as_deref() };
+        if let Some(source) = source {
             let saved: serde_json::Value = crate::model::store::load_config(source, "score")?;
             if saved != serde_json::to_value(&cfg.model).unwrap_or_default() {
                 let why = if resuming {
