@@ -133,13 +133,6 @@ pub struct Batch {
     pub tor_pair_torsion: Tensor,
     /// Atom (global node id) of each (torsion, moving atom) pair `[M]`.
     pub tor_pair_atom: Tensor,
-    /// Torsion index of each (torsion, ligand atom) pair over all atoms of the torsion's
-    /// ligand `[P]` (the bond-centred torsion head reads every atom, both sides).
-    pub tor_all_torsion: Tensor,
-    /// Atom (global node id) of each (torsion, ligand atom) pair `[P]`.
-    pub tor_all_atom: Tensor,
-    /// 1 where the pair's atom moves with the torsion, 0 on the fixed side `[P]`.
-    pub tor_all_moving: Tensor,
     /// Number of ligand nodes in the batch.
     pub n_ligand: i64,
     /// Number of complexes.
@@ -185,29 +178,6 @@ impl EdgeAcc {
     }
 }
 
-/// (torsion, ligand atom) pairs over every atom of each torsion's ligand.
-#[derive(Default)]
-struct TorsionAtomPairs {
-    torsion: Vec<i64>,
-    atom: Vec<i64>,
-    moving: Vec<f32>,
-}
-
-impl TorsionAtomPairs {
-    /// Adds torsion `k` paired with each of the `n_atoms` ligand atoms starting at node `offset`.
-    fn push(&mut self, k: i64, offset: i64, n_atoms: i64, moving: &[usize]) {
-        let first = self.moving.len();
-        for i in 0..n_atoms {
-            self.torsion.push(k);
-            self.atom.push(offset + i);
-            self.moving.push(0.0);
-        }
-        for &m in moving {
-            self.moving[first + m] = 1.0;
-        }
-    }
-}
-
 impl Batch {
     /// Builds a batch from pose samples on `device`.
     pub fn new(samples: &[PoseSample], device: Device) -> Batch {
@@ -216,7 +186,6 @@ impl Batch {
         let (mut lig_off, mut res_off) = (0i64, n_ligand as i64);
         let mut edges = EdgeAcc::default();
         let (mut tor_a, mut tor_b, mut pair_t, mut pair_atom, mut tor_norm) = (vec![], vec![], vec![], vec![], vec![]);
-        let mut all = TorsionAtomPairs::default();
         let mut node_complex_lig = Vec::new();
         let mut node_complex_res = Vec::new();
         for (c, s) in samples.iter().enumerate() {
@@ -239,7 +208,6 @@ impl Batch {
                     pair_t.push(k);
                     pair_atom.push(lig_off + m as i64);
                 }
-                all.push(k, lig_off, nl, &tor.moving);
             }
             node_complex_lig.extend(std::iter::repeat(c as i64).take(nl as usize));
             node_complex_res.extend(std::iter::repeat(c as i64).take(nr as usize));
@@ -275,9 +243,6 @@ impl Batch {
             tor_b: i64_tensor(&tor_b).to_device(device),
             tor_pair_torsion: i64_tensor(&pair_t).to_device(device),
             tor_pair_atom: i64_tensor(&pair_atom).to_device(device),
-            tor_all_torsion: i64_tensor(&all.torsion).to_device(device),
-            tor_all_atom: i64_tensor(&all.atom).to_device(device),
-            tor_all_moving: Tensor::from_slice(&all.moving).to_device(device),
             n_ligand: n_ligand as i64,
             n_complexes: samples.len() as i64,
             layout,

@@ -139,7 +139,10 @@ impl Painn {
 
     /// Gaussian radial basis of distances `[E]` -> `[E, rbf]`.
     fn rbf(&self, dist: &Tensor) -> Tensor {
-        gaussian_rbf(dist, self.config.rbf, self.config.rbf_max)
+        let n = self.config.rbf;
+        let centers = Tensor::linspace(0.0, self.config.rbf_max, n, (Kind::Float, dist.device()));
+        let width = self.config.rbf_max / (n - 1) as f64;
+        (-(dist.unsqueeze(1) - centers).square() / (2.0 * width * width)).exp()
     }
 
     fn edges(&self, batch: &Batch, flags: &Tensor) -> EdgeGeometry {
@@ -206,14 +209,6 @@ impl Painn {
     pub fn config(&self) -> &PainnConfig {
         &self.config
     }
-}
-
-/// Gaussian radial basis of distances `[E]` -> `[E, n]`: `n` evenly spaced centres from 0 to
-/// `max` Å, each as wide as their spacing.
-pub fn gaussian_rbf(dist: &Tensor, n: i64, max: f64) -> Tensor {
-    let centers = Tensor::linspace(0.0, max, n, (Kind::Float, dist.device()));
-    let width = max / (n - 1) as f64;
-    (-(dist.unsqueeze(1) - centers).square() / (2.0 * width * width)).exp()
 }
 
 /// Sinusoidal embedding of diffusion times `[B]` -> `[B, dim]` (dim even).

@@ -9,7 +9,6 @@ use crate::diffusion::schedule::NoiseSchedule;
 use crate::dock::sampling::pose_sample;
 use crate::geometry::rotation_from_vector;
 use crate::io::ligand::LigandText;
-use crate::model::score::TorsionHead;
 use crate::model::*;
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
@@ -74,11 +73,6 @@ fn score_config() -> ScoreConfig {
     ScoreConfig { core: PainnConfig { node_extra: 8, flags: 2, ..small_core() }, time_dim: 8, ..Default::default() }
 }
 
-/// The test score config with each torsion head.
-fn score_configs() -> [ScoreConfig; 2] {
-    [TorsionHead::Atom, TorsionHead::Bond].map(|torsion_head| ScoreConfig { torsion_head, ..score_config() })
-}
-
 fn transform(points: &[Vec3], rot: &nalgebra::Rotation3<f64>, shift: &Vec3) -> Vec<Vec3> {
     points.iter().map(|p| rot * p + shift).collect()
 }
@@ -129,6 +123,7 @@ fn score_outputs_are_finite_and_moderate() {
 fn rigid_motion_rotates_vector_scores_and_keeps_invariants() {
     let (g, coords) = graph();
     let vs = VarStore::new(Device::Cpu);
+    let model = ScoreModel::new(&vs.root(), &score_config());
     let encoder = LatentEncoder::new(&(vs.root() / "enc"), &EncoderConfig { core: small_core(), ..Default::default() });
     let prior = LatentPrior::new(&(vs.root() / "prior"), &PriorConfig { core: small_core(), ..Default::default() });
     let confidence = ConfidenceModel::new(&(vs.root() / "conf"), &ConfidenceConfig { core: small_core(), ..Default::default() });
@@ -140,14 +135,10 @@ fn rigid_motion_rotates_vector_scores_and_keeps_invariants() {
     let b1 = Batch::new(&[pose_sample(&g, &coords, 0.4, &schedule)], Device::Cpu);
     let b2 = Batch::new(&[pose_sample(&g2, &coords2, 0.4, &schedule)], Device::Cpu);
     let flags = b1.latent_flags(&[vec![3, 30]], 2);
-    for (k, cfg) in score_configs().iter().enumerate() {
-        let model = ScoreModel::new(&(vs.root() / "score" / k), cfg);
-        let (o1, o2) = (model.forward_t(&b1, Some(&flags), false), model.forward_t(&b2, Some(&flags), false));
-        let head = cfg.torsion_head;
-        assert!(rel_err(&rows(&o2.tr), &rotate_rows(&rows(&o1.tr), &rot)) < 1e-3, "{head:?}");
-        assert!(rel_err(&rows(&o2.rot), &rotate_rows(&rows(&o1.rot), &rot)) < 1e-3, "{head:?}");
-        assert!(rel_err(&rows(&o2.tor), &rows(&o1.tor)) < 1e-3, "{head:?}");
-    }
+    let (o1, o2) = (model.forward_t(&b1, Some(&flags), false), model.forward_t(&b2, Some(&flags), false));
+    assert!(rel_err(&rows(&o2.tr), &rotate_rows(&rows(&o1.tr), &rot)) < 1e-3);
+    assert!(rel_err(&rows(&o2.rot), &rotate_rows(&rows(&o1.rot), &rot)) < 1e-3);
+    assert!(rel_err(&rows(&o2.tor), &rows(&o1.tor)) < 1e-3);
     assert!(rel_err(&rows(&encoder.logits(&b2)), &rows(&encoder.logits(&b1))) < 1e-3);
     let p1 = prior.forward_t(&b1, &flags, false);
     let p2 = prior.forward_t(&b2, &flags, false);
@@ -190,51 +181,40 @@ fn a_batch_of_two_equals_two_single_runs() {
     let (g, coords) = graph();
     let (lig2, tors2) = toy_ligand("c1ccccc1CCO");
     let g2 = ComplexGraph::new(&lig2, &toy_protein(25), tors2);
+    let vs = VarStore::new(Device::Cpu);
+    let model = ScoreModel::new(&vs.root(), &score_config());
     let schedule = NoiseSchedule::default();
-    for cfg in score_configs() {
-        let vs = VarStore::new(Device::Cpu);
-        let model = ScoreModel::new(&vs.root(), &cfg);
-        let s1 = pose_sample(&g, &coords, 0.3, &schedule);
-        let s2 = pose_sample(&g2, &lig2.coords, 0.7, &schedule);
-        let both = Batch::new(&[s1, s2], Device::Cpu);
-        let flags = both.latent_flags(&[vec![1, 2], vec![0, 5]], 2);
-        let ob = model.forward_t(&both, Some(&flags), false);
-        let b1 = Batch::new(&[s1], Device::Cpu);
-        let b2 = Batch::new(&[s2], Device::Cpu);
-        let o1 = model.forward_t(&b1, Some(&b1.latent_flags(&[vec![1, 2]], 2)), false);
-        let o2 = model.forward_t(&b2, Some(&b2.latent_flags(&[vec![0, 5]], 2)), false);
-        let cat = |a: &Tensor, b: &Tensor| rows(&Tensor::cat(&[a, b], 0));
-        assert!(rel_err(&rows(&ob.tr), &cat(&o1.tr, &o2.tr)) < 1e-4);
-        assert!(rel_err(&rows(&ob.rot), &cat(&o1.rot, &o2.rot)) < 1e-4);
-        assert!(rel_err(&rows(&ob.tor), &cat(&o1.tor, &o2.tor)) < 1e-4);
-    }
+    let s1 = pose_sample(&g, &coords, 0.3, &schedule);
+    let s2 = pose_sample(&g2, &lig2.coords, 0.7, &schedule);
+    let both = Batch::new(&[s1, s2], Device::Cpu);
+    let flags = both.latent_flags(&[vec![1, 2], vec![0, 5]], 2);
+    let ob = model.forward_t(&both, Some(&flags), false);
+    let b1 = Batch::new(&[s1], Device::Cpu);
+    let b2 = Batch::new(&[s2], Device::Cpu);
+    let o1 = model.forward_t(&b1, Some(&b1.latent_flags(&[vec![1, 2]], 2)), false);
+    let o2 = model.forward_t(&b2, Some(&b2.latent_flags(&[vec![0, 5]], 2)), false);
+    let cat = |a: &Tensor, b: &Tensor| rows(&Tensor::cat(&[a, b], 0));
+    assert!(rel_err(&rows(&ob.tr), &cat(&o1.tr, &o2.tr)) < 1e-4);
+    assert!(rel_err(&rows(&ob.rot), &cat(&o1.rot, &o2.rot)) < 1e-4);
+    assert!(rel_err(&rows(&ob.tor), &cat(&o1.tor, &o2.tor)) < 1e-4);
 }
 
 #[test]
 fn save_load_round_trip_gives_identical_outputs() {
     let (g, coords) = graph();
     let dir = tempfile::tempdir().unwrap();
-    for cfg in score_configs() {
-        let vs = VarStore::new(Device::Cpu);
-        let model = ScoreModel::new(&vs.root(), &cfg);
-        store::save_network(dir.path(), "score", &cfg, &vs).unwrap();
-        let cfg2: ScoreConfig = store::load_config(dir.path(), "score").unwrap();
-        let mut vs2 = VarStore::new(Device::Cpu);
-        let model2 = ScoreModel::new(&vs2.root(), &cfg2);
-        store::load_weights(dir.path(), "score", &mut vs2).unwrap();
-        let batch = Batch::new(&[pose_sample(&g, &coords, 0.5, &NoiseSchedule::default())], Device::Cpu);
-        let (a, b) = (model.forward_t(&batch, None, false), model2.forward_t(&batch, None, false));
-        assert_eq!(rows(&a.tr), rows(&b.tr));
-        assert_eq!(rows(&a.tor), rows(&b.tor));
-    }
-}
-
-#[test]
-fn a_score_config_written_before_torsion_heads_reads_as_the_atom_head() {
-    let mut json = serde_json::to_value(ScoreConfig { torsion_head: TorsionHead::Bond, ..score_config() }).unwrap();
-    json.as_object_mut().unwrap().remove("torsion_head");
-    let cfg: ScoreConfig = serde_json::from_value(json).unwrap();
-    assert_eq!(cfg.torsion_head, TorsionHead::Atom);
+    let cfg = score_config();
+    let vs = VarStore::new(Device::Cpu);
+    let model = ScoreModel::new(&vs.root(), &cfg);
+    store::save_network(dir.path(), "score", &cfg, &vs).unwrap();
+    let cfg2: ScoreConfig = store::load_config(dir.path(), "score").unwrap();
+    let mut vs2 = VarStore::new(Device::Cpu);
+    let model2 = ScoreModel::new(&vs2.root(), &cfg2);
+    store::load_weights(dir.path(), "score", &mut vs2).unwrap();
+    let batch = Batch::new(&[pose_sample(&g, &coords, 0.5, &NoiseSchedule::default())], Device::Cpu);
+    let (a, b) = (model.forward_t(&batch, None, false), model2.forward_t(&batch, None, false));
+    assert_eq!(rows(&a.tr), rows(&b.tr));
+    assert_eq!(rows(&a.tor), rows(&b.tor));
 }
 
 #[test]
@@ -242,22 +222,20 @@ fn a_few_steps_overfit_a_tiny_batch() {
     use crate::diffusion::noise::noise_pose;
     use rand::SeedableRng;
     let (g, coords) = graph();
-    for cfg in score_configs() {
-        let vs = VarStore::new(Device::Cpu);
-        let model = ScoreModel::new(&vs.root(), &cfg);
-        let mut opt = tch::nn::OptimizerConfig::build(tch::nn::Adam::default(), &vs, 3e-3).unwrap();
-        let schedule = NoiseSchedule::default();
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-        let noised: Vec<_> = (0..4).map(|i| noise_pose(&coords, &g.torsions, &schedule, Some(0.2 + 0.1 * i as f64), &mut rng)).collect();
-        let samples: Vec<PoseSample> = noised.iter().map(|n| pose_sample(&g, &n.coords, n.t, &schedule)).collect();
-        let batch = Batch::new(&samples, Device::Cpu);
-        let loss_of = |m: &ScoreModel| crate::train::score::score_loss(&m.forward_t(&batch, None, true), &noised, Device::Cpu).0;
-        let first = loss_of(&model).double_value(&[]);
-        for _ in 0..60 {
-            let loss = loss_of(&model);
-            opt.backward_step(&loss);
-        }
-        let last = loss_of(&model).double_value(&[]);
-        assert!(last < 0.5 * first, "{:?}: loss {first} -> {last}", cfg.torsion_head);
+    let vs = VarStore::new(Device::Cpu);
+    let model = ScoreModel::new(&vs.root(), &score_config());
+    let mut opt = tch::nn::OptimizerConfig::build(tch::nn::Adam::default(), &vs, 3e-3).unwrap();
+    let schedule = NoiseSchedule::default();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let noised: Vec<_> = (0..4).map(|i| noise_pose(&coords, &g.torsions, &schedule, Some(0.2 + 0.1 * i as f64), &mut rng)).collect();
+    let samples: Vec<PoseSample> = noised.iter().map(|n| pose_sample(&g, &n.coords, n.t, &schedule)).collect();
+    let batch = Batch::new(&samples, Device::Cpu);
+    let loss_of = |m: &ScoreModel| crate::train::score::score_loss(&m.forward_t(&batch, None, true), &noised, Device::Cpu).0;
+    let first = loss_of(&model).double_value(&[]);
+    for _ in 0..60 {
+        let loss = loss_of(&model);
+        opt.backward_step(&loss);
     }
+    let last = loss_of(&model).double_value(&[]);
+    assert!(last < 0.5 * first, "loss {first} -> {last}");
 }
