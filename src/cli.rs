@@ -17,6 +17,7 @@ use disco_dock::dock::{dock, sampling_options, DockOptions, DockedPose, Pocket, 
 use disco_dock::io::dataset::{crop_to_ligand, prepare_split, read_pack, read_split, write_pack, PrepareCache, PreparedComplex};
 use disco_dock::io::ligand::{read_ligand_argument, read_ligand_file, LigandText};
 use disco_dock::io::protein::read_protein;
+use disco_dock::model::score::TorsionHead;
 use disco_dock::model::{select_device, set_threads, DeviceChoice};
 use disco_dock::train;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -328,6 +329,10 @@ pub enum TrainCmd {
         /// Interaction layers of the score network.
         #[arg(long, default_value_t = 3)]
         layers: i64,
+        /// Torsion read-out of the score network: `atom` (the shipped networks) or `bond`
+        /// (bond-centred, as DiffDock's).
+        #[arg(long, value_enum, default_value_t = TorsionHead::Atom)]
+        torsion_head: TorsionHead,
         /// Complexes per step.
         #[arg(long, default_value_t = 4)]
         batch_size: usize,
@@ -749,7 +754,7 @@ fn logger(run: &Path, quiet: bool) -> Result<impl FnMut(&str)> {
 
 fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
     match cmd {
-        TrainCmd::Score { data, latents, hidden, layers, batch_size, lr, val_complexes, val_every, init } => {
+        TrainCmd::Score { data, latents, hidden, layers, torsion_head, batch_size, lr, val_complexes, val_every, init } => {
             let dev = device(&data.device, data.threads)?;
             let train_set = load_split(data, &data.train_split, data.train_pack.as_ref(), data.limit, quiet)?;
             let val_set = load_split(data, &data.val_split, data.val_pack.as_ref(), None, quiet)?;
@@ -757,6 +762,7 @@ fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
             cfg.model.core.flags = *latents;
             cfg.model.core.hidden = *hidden;
             cfg.model.core.layers = *layers;
+            cfg.model.torsion_head = *torsion_head;
             cfg.encoder.latents = *latents;
             let mut log = logger(&data.run, quiet)?;
             log(&format!("train score: {} train / {} val complexes, latents {latents}, device {dev:?}", train_set.len(), val_set.len()));

@@ -133,6 +133,11 @@ pub struct Batch {
     pub tor_pair_torsion: Tensor,
     /// Atom (global node id) of each (torsion, moving atom) pair `[M]`.
     pub tor_pair_atom: Tensor,
+    /// Reference atom (global node id) bonded to each torsion's fixed-side atom, other than the
+    /// moving-side one `[T]` (the atom itself when it has no other neighbour).
+    pub tor_ref_a: Tensor,
+    /// Reference atom bonded to each torsion's moving-side atom, other than the fixed-side one `[T]`.
+    pub tor_ref_b: Tensor,
     /// Number of ligand nodes in the batch.
     pub n_ligand: i64,
     /// Number of complexes.
@@ -178,6 +183,12 @@ impl EdgeAcc {
     }
 }
 
+/// The lowest-numbered neighbour of `atom` other than `other` (`atom` itself when there is none):
+/// with the torsion's axis it fixes the dihedral angle that the torsion noise changes.
+fn dihedral_reference(neighbours: &[Vec<usize>], atom: usize, other: usize) -> usize {
+    neighbours[atom].iter().copied().filter(|&n| n != other).min().unwrap_or(atom)
+}
+
 impl Batch {
     /// Builds a batch from pose samples on `device`.
     pub fn new(samples: &[PoseSample], device: Device) -> Batch {
@@ -186,6 +197,7 @@ impl Batch {
         let (mut lig_off, mut res_off) = (0i64, n_ligand as i64);
         let mut edges = EdgeAcc::default();
         let (mut tor_a, mut tor_b, mut pair_t, mut pair_atom, mut tor_norm) = (vec![], vec![], vec![], vec![], vec![]);
+        let (mut ref_a, mut ref_b) = (vec![], vec![]);
         let mut node_complex_lig = Vec::new();
         let mut node_complex_res = Vec::new();
         for (c, s) in samples.iter().enumerate() {
@@ -199,6 +211,7 @@ impl Batch {
             edges.push(&cross, lig_off, res_off, |_| EDGE_LIG_RES);
             let back = EdgeList { src: cross.dst.clone(), dst: cross.src.clone() };
             edges.push(&back, res_off, lig_off, |_| EDGE_RES_LIG);
+            let neighbours = g.ligand.neighbours();
             for tor in &g.torsions {
                 let k = tor_a.len() as i64;
                 tor_a.push(lig_off + tor.axis.0 as i64);
@@ -208,6 +221,8 @@ impl Batch {
                     pair_t.push(k);
                     pair_atom.push(lig_off + m as i64);
                 }
+                ref_a.push(lig_off + dihedral_reference(&neighbours, tor.axis.0, tor.axis.1) as i64);
+                ref_b.push(lig_off + dihedral_reference(&neighbours, tor.axis.1, tor.axis.0) as i64);
             }
             node_complex_lig.extend(std::iter::repeat(c as i64).take(nl as usize));
             node_complex_res.extend(std::iter::repeat(c as i64).take(nr as usize));
@@ -243,6 +258,8 @@ impl Batch {
             tor_b: i64_tensor(&tor_b).to_device(device),
             tor_pair_torsion: i64_tensor(&pair_t).to_device(device),
             tor_pair_atom: i64_tensor(&pair_atom).to_device(device),
+            tor_ref_a: i64_tensor(&ref_a).to_device(device),
+            tor_ref_b: i64_tensor(&ref_b).to_device(device),
             n_ligand: n_ligand as i64,
             n_complexes: samples.len() as i64,
             layout,

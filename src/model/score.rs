@@ -2,7 +2,7 @@
 //! conditioned on the diffusion time and on the discrete latents (node pointers).
 
 use crate::model::batch::Batch;
-use crate::model::painn::{head, segment_mean, time_embedding, Painn, PainnConfig};
+use crate::model::painn::{head, segment_mean, segment_sum, time_embedding, Painn, PainnConfig};
 use serde::{Deserialize, Serialize};
 use tch::nn::{self, Module};
 use tch::{Kind, Tensor};
@@ -16,12 +16,33 @@ pub struct ScoreConfig {
     pub core: PainnConfig,
     /// Width of the time embedding.
     pub time_dim: i64,
+    /// What the torsion read-out sees (configs written before the choice existed: `atom`).
+    #[serde(default)]
+    pub torsion_head: TorsionHead,
 }
+
+/// Inputs of the torsion read-out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum TorsionHead {
+    /// The torque of one predicted force per moving atom about the bond, plus an invariant term
+    /// from the bond's two atoms (the networks shipped so far).
+    #[default]
+    Atom,
+    /// The same, with the invariant term also reading the bond's dihedral angle (between a
+    /// neighbour of each bond atom) as three harmonics: the angle that the torsion noise changes,
+    /// which message passing only reaches indirectly.
+    Dihedral,
+}
+
+/// Harmonics of the dihedral angle the `dihedral` torsion head reads (cos and sin of each).
+const DIHEDRAL_HARMONICS: i64 = 3;
 
 impl Default for ScoreConfig {
     fn default() -> Self {
         let time_dim = 16;
-        ScoreConfig { version: 1, core: PainnConfig { node_extra: time_dim, flags: 2, ..Default::default() }, time_dim }
+        let core = PainnConfig { node_extra: time_dim, flags: 2, ..Default::default() };
+        ScoreConfig { version: 1, core, time_dim, torsion_head: TorsionHead::Atom }
     }
 }
 
@@ -68,7 +89,10 @@ impl ScoreModel {
             rot_out: vector_out(p / "rot_out", h),
             rot_arm_out: vector_out(p / "rot_arm_out", h),
             tor_out: vector_out(p / "tor_out", h),
-            tor_bias: head(&(p / "tor_bias"), 2 * h, h, 1),
+            tor_bias: match config.torsion_head {
+                TorsionHead::Atom => head(&(p / "tor_bias"), 2 * h, h, 1),
+                TorsionHead::Dihedral => head(&(p / "tor_dihedral"), 2 * h + 2 * DIHEDRAL_HARMONICS, h, 1),
+            },
             config: config.clone(),
         }
     }
@@ -107,13 +131,13 @@ impl ScoreModel {
         let arm = batch.pos.index_select(0, &batch.tor_pair_atom) - pb.index_select(0, &batch.tor_pair_torsion);
         let axis_p = axis.index_select(0, &batch.tor_pair_torsion);
         let torque = (axis_p.linalg_cross(&arm, 1) * force).sum_dim_intlist(1, false, Kind::Float);
-        let count = Tensor::zeros([n_tor], (Kind::Float, batch.device()))
-            .index_add(0, &batch.tor_pair_torsion, &torque.ones_like())
-            .clamp_min(1.0);
-        let torque = Tensor::zeros([n_tor], (Kind::Float, batch.device())).index_add(0, &batch.tor_pair_torsion, &torque)
-            / count.sqrt();
-        let ends = Tensor::cat(&[s.index_select(0, &batch.tor_a), s.index_select(0, &batch.tor_b)], 1);
-        let bias = self.tor_bias.forward(&ends).squeeze_dim(1);
+        let count = segment_sum(&torque.ones_like(), &batch.tor_pair_torsion, n_tor).clamp_min(1.0);
+        let torque = segment_sum(&torque, &batch.tor_pair_torsion, n_tor) / count.sqrt();
+        let mut ends = vec![s.index_select(0, &batch.tor_a), s.index_select(0, &batch.tor_b)];
+        if self.config.torsion_head == TorsionHead::Dihedral {
+            ends.push(dihedral_harmonics(batch, &axis));
+        }
+        let bias = self.tor_bias.forward(&Tensor::cat(&ends, 1)).squeeze_dim(1);
         (torque + bias) * batch.tor_score_norm.sqrt()
     }
 
@@ -121,4 +145,26 @@ impl ScoreModel {
     pub fn config(&self) -> &ScoreConfig {
         &self.config
     }
+}
+
+/// `[T, 2 * DIHEDRAL_HARMONICS]`: cos kφ and sin kφ (k = 1, 2, 3) of each torsion's dihedral
+/// angle φ between its reference atoms about the unit `axis` (fixed to moving atom); zero where a
+/// bond atom has no other neighbour.
+pub(crate) fn dihedral_harmonics(batch: &Batch, axis: &Tensor) -> Tensor {
+    let perpendicular = |atom: &Tensor, reference: &Tensor| {
+        let r = batch.pos.index_select(0, reference) - batch.pos.index_select(0, atom);
+        let along = (&r * axis).sum_dim_intlist(1, true, Kind::Float);
+        r - along * axis
+    };
+    let fa = perpendicular(&batch.tor_a, &batch.tor_ref_a);
+    let fb = perpendicular(&batch.tor_b, &batch.tor_ref_b);
+    let cos = (&fa * &fb).sum_dim_intlist(1, false, Kind::Float);
+    let sin = (axis * fa.linalg_cross(&fb, 1)).sum_dim_intlist(1, false, Kind::Float);
+    let norm = (cos.square() + sin.square()).sqrt();
+    let defined = norm.gt(1e-6).to_kind(Kind::Float);
+    let phi = sin.atan2(&cos);
+    let parts: Vec<Tensor> = (1..=DIHEDRAL_HARMONICS)
+        .flat_map(|k| [(&phi * k as f64).cos() * &defined, (&phi * k as f64).sin() * &defined])
+        .collect();
+    Tensor::stack(&parts, 1)
 }

@@ -39,3 +39,10 @@ pub fn has_network(dir: &Path, name: &str) -> bool {
     let (c, w) = network_paths(dir, name);
     c.exists() && w.exists()
 }
+
+/// Loads the weights of `dir`'s network whose names the VarStore shares with it, leaving the
+/// others as they are; returns the names of the variables the file did not have.
+pub fn load_weights_partial(dir: &Path, name: &str, vs: &mut VarStore) -> Result<Vec<String>> {
+    let (_, weights) = network_paths(dir, name);
+    vs.load_partial(&weights).map_err(|e| Error::Model(format!("{}: {e}", weights.display())))
+}

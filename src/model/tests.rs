@@ -9,6 +9,7 @@ use crate::diffusion::schedule::NoiseSchedule;
 use crate::dock::sampling::pose_sample;
 use crate::geometry::rotation_from_vector;
 use crate::io::ligand::LigandText;
+use crate::model::score::TorsionHead;
 use crate::model::*;
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
@@ -73,6 +74,11 @@ fn score_config() -> ScoreConfig {
     ScoreConfig { core: PainnConfig { node_extra: 8, flags: 2, ..small_core() }, time_dim: 8, ..Default::default() }
 }
 
+/// The test score config with each torsion head.
+fn score_configs() -> [ScoreConfig; 2] {
+    [TorsionHead::Atom, TorsionHead::Dihedral].map(|torsion_head| ScoreConfig { torsion_head, ..score_config() })
+}
+
 fn transform(points: &[Vec3], rot: &nalgebra::Rotation3<f64>, shift: &Vec3) -> Vec<Vec3> {
     points.iter().map(|p| rot * p + shift).collect()
 }
@@ -123,7 +129,6 @@ fn score_outputs_are_finite_and_moderate() {
 fn rigid_motion_rotates_vector_scores_and_keeps_invariants() {
     let (g, coords) = graph();
     let vs = VarStore::new(Device::Cpu);
-    let model = ScoreModel::new(&vs.root(), &score_config());
     let encoder = LatentEncoder::new(&(vs.root() / "enc"), &EncoderConfig { core: small_core(), ..Default::default() });
     let prior = LatentPrior::new(&(vs.root() / "prior"), &PriorConfig { core: small_core(), ..Default::default() });
     let confidence = ConfidenceModel::new(&(vs.root() / "conf"), &ConfidenceConfig { core: small_core(), ..Default::default() });
@@ -135,10 +140,14 @@ fn rigid_motion_rotates_vector_scores_and_keeps_invariants() {
     let b1 = Batch::new(&[pose_sample(&g, &coords, 0.4, &schedule)], Device::Cpu);
     let b2 = Batch::new(&[pose_sample(&g2, &coords2, 0.4, &schedule)], Device::Cpu);
     let flags = b1.latent_flags(&[vec![3, 30]], 2);
-    let (o1, o2) = (model.forward_t(&b1, Some(&flags), false), model.forward_t(&b2, Some(&flags), false));
-    assert!(rel_err(&rows(&o2.tr), &rotate_rows(&rows(&o1.tr), &rot)) < 1e-3);
-    assert!(rel_err(&rows(&o2.rot), &rotate_rows(&rows(&o1.rot), &rot)) < 1e-3);
-    assert!(rel_err(&rows(&o2.tor), &rows(&o1.tor)) < 1e-3);
+    for (k, cfg) in score_configs().iter().enumerate() {
+        let model = ScoreModel::new(&(vs.root() / "score" / k), cfg);
+        let (o1, o2) = (model.forward_t(&b1, Some(&flags), false), model.forward_t(&b2, Some(&flags), false));
+        let head = cfg.torsion_head;
+        assert!(rel_err(&rows(&o2.tr), &rotate_rows(&rows(&o1.tr), &rot)) < 1e-3, "{head:?}");
+        assert!(rel_err(&rows(&o2.rot), &rotate_rows(&rows(&o1.rot), &rot)) < 1e-3, "{head:?}");
+        assert!(rel_err(&rows(&o2.tor), &rows(&o1.tor)) < 1e-3, "{head:?}");
+    }
     assert!(rel_err(&rows(&encoder.logits(&b2)), &rows(&encoder.logits(&b1))) < 1e-3);
     let p1 = prior.forward_t(&b1, &flags, false);
     let p2 = prior.forward_t(&b2, &flags, false);
@@ -181,40 +190,51 @@ fn a_batch_of_two_equals_two_single_runs() {
     let (g, coords) = graph();
     let (lig2, tors2) = toy_ligand("c1ccccc1CCO");
     let g2 = ComplexGraph::new(&lig2, &toy_protein(25), tors2);
-    let vs = VarStore::new(Device::Cpu);
-    let model = ScoreModel::new(&vs.root(), &score_config());
     let schedule = NoiseSchedule::default();
-    let s1 = pose_sample(&g, &coords, 0.3, &schedule);
-    let s2 = pose_sample(&g2, &lig2.coords, 0.7, &schedule);
-    let both = Batch::new(&[s1, s2], Device::Cpu);
-    let flags = both.latent_flags(&[vec![1, 2], vec![0, 5]], 2);
-    let ob = model.forward_t(&both, Some(&flags), false);
-    let b1 = Batch::new(&[s1], Device::Cpu);
-    let b2 = Batch::new(&[s2], Device::Cpu);
-    let o1 = model.forward_t(&b1, Some(&b1.latent_flags(&[vec![1, 2]], 2)), false);
-    let o2 = model.forward_t(&b2, Some(&b2.latent_flags(&[vec![0, 5]], 2)), false);
-    let cat = |a: &Tensor, b: &Tensor| rows(&Tensor::cat(&[a, b], 0));
-    assert!(rel_err(&rows(&ob.tr), &cat(&o1.tr, &o2.tr)) < 1e-4);
-    assert!(rel_err(&rows(&ob.rot), &cat(&o1.rot, &o2.rot)) < 1e-4);
-    assert!(rel_err(&rows(&ob.tor), &cat(&o1.tor, &o2.tor)) < 1e-4);
+    for cfg in score_configs() {
+        let vs = VarStore::new(Device::Cpu);
+        let model = ScoreModel::new(&vs.root(), &cfg);
+        let s1 = pose_sample(&g, &coords, 0.3, &schedule);
+        let s2 = pose_sample(&g2, &lig2.coords, 0.7, &schedule);
+        let both = Batch::new(&[s1, s2], Device::Cpu);
+        let flags = both.latent_flags(&[vec![1, 2], vec![0, 5]], 2);
+        let ob = model.forward_t(&both, Some(&flags), false);
+        let b1 = Batch::new(&[s1], Device::Cpu);
+        let b2 = Batch::new(&[s2], Device::Cpu);
+        let o1 = model.forward_t(&b1, Some(&b1.latent_flags(&[vec![1, 2]], 2)), false);
+        let o2 = model.forward_t(&b2, Some(&b2.latent_flags(&[vec![0, 5]], 2)), false);
+        let cat = |a: &Tensor, b: &Tensor| rows(&Tensor::cat(&[a, b], 0));
+        assert!(rel_err(&rows(&ob.tr), &cat(&o1.tr, &o2.tr)) < 1e-4);
+        assert!(rel_err(&rows(&ob.rot), &cat(&o1.rot, &o2.rot)) < 1e-4);
+        assert!(rel_err(&rows(&ob.tor), &cat(&o1.tor, &o2.tor)) < 1e-4);
+    }
 }
 
 #[test]
 fn save_load_round_trip_gives_identical_outputs() {
     let (g, coords) = graph();
     let dir = tempfile::tempdir().unwrap();
-    let cfg = score_config();
-    let vs = VarStore::new(Device::Cpu);
-    let model = ScoreModel::new(&vs.root(), &cfg);
-    store::save_network(dir.path(), "score", &cfg, &vs).unwrap();
-    let cfg2: ScoreConfig = store::load_config(dir.path(), "score").unwrap();
-    let mut vs2 = VarStore::new(Device::Cpu);
-    let model2 = ScoreModel::new(&vs2.root(), &cfg2);
-    store::load_weights(dir.path(), "score", &mut vs2).unwrap();
-    let batch = Batch::new(&[pose_sample(&g, &coords, 0.5, &NoiseSchedule::default())], Device::Cpu);
-    let (a, b) = (model.forward_t(&batch, None, false), model2.forward_t(&batch, None, false));
-    assert_eq!(rows(&a.tr), rows(&b.tr));
-    assert_eq!(rows(&a.tor), rows(&b.tor));
+    for cfg in score_configs() {
+        let vs = VarStore::new(Device::Cpu);
+        let model = ScoreModel::new(&vs.root(), &cfg);
+        store::save_network(dir.path(), "score", &cfg, &vs).unwrap();
+        let cfg2: ScoreConfig = store::load_config(dir.path(), "score").unwrap();
+        let mut vs2 = VarStore::new(Device::Cpu);
+        let model2 = ScoreModel::new(&vs2.root(), &cfg2);
+        store::load_weights(dir.path(), "score", &mut vs2).unwrap();
+        let batch = Batch::new(&[pose_sample(&g, &coords, 0.5, &NoiseSchedule::default())], Device::Cpu);
+        let (a, b) = (model.forward_t(&batch, None, false), model2.forward_t(&batch, None, false));
+        assert_eq!(rows(&a.tr), rows(&b.tr));
+        assert_eq!(rows(&a.tor), rows(&b.tor));
+    }
+}
+
+#[test]
+fn a_score_config_written_before_torsion_heads_reads_as_the_atom_head() {
+    let mut json = serde_json::to_value(ScoreConfig { torsion_head: TorsionHead::Dihedral, ..score_config() }).unwrap();
+    json.as_object_mut().unwrap().remove("torsion_head");
+    let cfg: ScoreConfig = serde_json::from_value(json).unwrap();
+    assert_eq!(cfg.torsion_head, TorsionHead::Atom);
 }
 
 #[test]
@@ -222,26 +242,28 @@ fn a_few_steps_overfit_a_tiny_batch() {
     use crate::diffusion::noise::noise_pose;
     use rand::SeedableRng;
     let (g, coords) = graph();
-    let vs = VarStore::new(Device::Cpu);
-    let model = ScoreModel::new(&vs.root(), &score_config());
-    let mut opt = tch::nn::OptimizerConfig::build(tch::nn::Adam::default(), &vs, 3e-3).unwrap();
-    let schedule = NoiseSchedule::default();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-    let noised: Vec<_> = (0..4).map(|i| noise_pose(&coords, &g.torsions, &schedule, Some(0.2 + 0.1 * i as f64), &mut rng)).collect();
-    let samples: Vec<PoseSample> = noised.iter().map(|n| pose_sample(&g, &n.coords, n.t, &schedule)).collect();
-    let batch = Batch::new(&samples, Device::Cpu);
-    let loss_of = |m: &ScoreModel| crate::train::score::score_loss(&m.forward_t(&batch, None, true), &noised, Device::Cpu).0;
-    let first = loss_of(&model).double_value(&[]);
-    for _ in 0..60 {
-        let loss = loss_of(&model);
-        opt.backward_step(&loss);
+    for cfg in score_configs() {
+        let vs = VarStore::new(Device::Cpu);
+        let model = ScoreModel::new(&vs.root(), &cfg);
+        let mut opt = tch::nn::OptimizerConfig::build(tch::nn::Adam::default(), &vs, 3e-3).unwrap();
+        let schedule = NoiseSchedule::default();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let noised: Vec<_> = (0..4).map(|i| noise_pose(&coords, &g.torsions, &schedule, Some(0.2 + 0.1 * i as f64), &mut rng)).collect();
+        let samples: Vec<PoseSample> = noised.iter().map(|n| pose_sample(&g, &n.coords, n.t, &schedule)).collect();
+        let batch = Batch::new(&samples, Device::Cpu);
+        let loss_of = |m: &ScoreModel| crate::train::score::score_loss(&m.forward_t(&batch, None, true), &noised, Device::Cpu).0;
+        let first = loss_of(&model).double_value(&[]);
+        for _ in 0..60 {
+            let loss = loss_of(&model);
+            opt.backward_step(&loss);
+        }
+        let last = loss_of(&model).double_value(&[]);
+        assert!(last < 0.5 * first, "{:?}: loss {first} -> {last}", cfg.torsion_head);
     }
-    let last = loss_of(&model).double_value(&[]);
-    assert!(last < 0.5 * first, "loss {first} -> {last}");
 }
 
 /// Torsion scores are learnable: on one molecule noised at one diffusion time (translation,
-/// rotation and torsions, as in training), the torsion head beats predicting zero clearly within
+/// rotation and torsions, as in training), each torsion head beats predicting zero clearly within
 /// 300 steps. (Over all times at once, learning is much slower: the smallest sigmas need the
 /// torsion angles to within a degree or two.)
 #[test]
@@ -250,27 +272,51 @@ fn torsion_scores_are_learnable_on_one_molecule() {
     use rand::SeedableRng;
     let (g, coords) = graph();
     let schedule = NoiseSchedule::default();
-    let cfg = ScoreConfig { core: PainnConfig { flags: 0, ..score_config().core }, ..score_config() };
-    let vs = VarStore::new(Device::Cpu);
-    let model = ScoreModel::new(&vs.root(), &cfg);
-    let mut opt = tch::nn::OptimizerConfig::build(tch::nn::Adam::default(), &vs, 3e-3).unwrap();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
-    let (mut loss_sum, mut zero_sum) = (0.0, 0.0);
-    for step in 0..300 {
-        let noised: Vec<_> = (0..8).map(|_| noise_pose(&coords, &g.torsions, &schedule, Some(0.75), &mut rng)).collect();
-        let samples: Vec<PoseSample> = noised
-            .iter()
-            .map(|n| PoseSample { tor_score_norm: n.norms.tor, rot_score_norm: n.norms.rot, ..pose_sample(&g, &n.coords, n.t, &schedule) })
-            .collect();
-        let pred = model.forward_t(&Batch::new(&samples, Device::Cpu), None, true);
-        let (loss, parts) = crate::train::score::score_loss(&pred, &noised, Device::Cpu);
-        let zero = ScoreOutput { tr: pred.tr.zeros_like(), rot: pred.rot.zeros_like(), tor: pred.tor.zeros_like() };
-        let (_, zero_parts) = crate::train::score::score_loss(&zero, &noised, Device::Cpu);
-        if step >= 200 {
-            loss_sum += parts[2];
-            zero_sum += zero_parts[2];
+    for cfg in score_configs() {
+        let vs = VarStore::new(Device::Cpu);
+        let model = ScoreModel::new(&vs.root(), &ScoreConfig { core: PainnConfig { flags: 0, ..cfg.core.clone() }, ..cfg.clone() });
+        let mut opt = tch::nn::OptimizerConfig::build(tch::nn::Adam::default(), &vs, 3e-3).unwrap();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let (mut loss_sum, mut zero_sum) = (0.0, 0.0);
+        for step in 0..300 {
+            let noised: Vec<_> = (0..8).map(|_| noise_pose(&coords, &g.torsions, &schedule, Some(0.75), &mut rng)).collect();
+            let samples: Vec<PoseSample> = noised
+                .iter()
+                .map(|n| PoseSample { tor_score_norm: n.norms.tor, rot_score_norm: n.norms.rot, ..pose_sample(&g, &n.coords, n.t, &schedule) })
+                .collect();
+            let pred = model.forward_t(&Batch::new(&samples, Device::Cpu), None, true);
+            let (loss, parts) = crate::train::score::score_loss(&pred, &noised, Device::Cpu);
+            let zero = ScoreOutput { tr: pred.tr.zeros_like(), rot: pred.rot.zeros_like(), tor: pred.tor.zeros_like() };
+            let (_, zero_parts) = crate::train::score::score_loss(&zero, &noised, Device::Cpu);
+            if step >= 200 {
+                loss_sum += parts[2];
+                zero_sum += zero_parts[2];
+            }
+            opt.backward_step(&loss);
         }
-        opt.backward_step(&loss);
+        assert!(loss_sum < 0.8 * zero_sum, "{:?}: torsion loss {:.3} against {:.3} for zero scores", cfg.torsion_head, loss_sum / 100.0, zero_sum / 100.0);
     }
-    assert!(loss_sum < 0.8 * zero_sum, "torsion loss {:.3} against {:.3} for zero scores", loss_sum / 100.0, zero_sum / 100.0);
+}
+
+#[test]
+fn the_dihedral_feature_turns_with_the_torsion_noise() {
+    use crate::diffusion::pose::{apply_update, PoseUpdate};
+    let (g, coords) = graph();
+    let schedule = NoiseSchedule::default();
+    let phis = |c: &[Vec3]| {
+        let batch = Batch::new(&[pose_sample(&g, c, 0.5, &schedule)], Device::Cpu);
+        let (pa, pb) = (batch.pos.index_select(0, &batch.tor_a), batch.pos.index_select(0, &batch.tor_b));
+        let axis = &pb - &pa;
+        let axis = &axis / axis.square().sum_dim_intlist(1, true, Kind::Float).sqrt();
+        let h = crate::model::score::dihedral_harmonics(&batch, &axis);
+        rows(&h.select(1, 1).atan2(&h.select(1, 0)))
+    };
+    let deltas: Vec<f64> = (0..g.torsions.len()).map(|i| 0.3 + 0.2 * i as f64).collect();
+    let turned = apply_update(&coords, &g.torsions, &PoseUpdate { translation: Vec3::new(1.0, 2.0, 3.0), rotation: Vec3::new(0.4, -0.2, 0.9), torsions: deltas.clone() });
+    let (before, after) = (phis(&coords), phis(&turned));
+    let changes: Vec<f64> = before.iter().zip(&after).map(|(b, a)| crate::diffusion::torus::wrap(a - b)).collect();
+    let sign = changes[0].signum();
+    for (i, d) in deltas.iter().enumerate() {
+        assert!((changes[i] - sign * d).abs() < 1e-3, "torsion {i}: turned by {d}, dihedral moved {}", changes[i]);
+    }
 }

@@ -9,7 +9,7 @@ use crate::dock::models::Models;
 use crate::dock::sampling::{pose_sample, sample_poses, SamplingOptions};
 use crate::error::{Error, Result};
 use crate::geometry::{ligand_automorphisms, symmetry_rmsd};
-use crate::model::store::{has_network, load_weights, save_network};
+use crate::model::store::{has_network, load_weights, load_weights_partial, save_network};
 use crate::model::batch::vec3_tensor;
 use crate::model::{Batch, EncoderConfig, LatentEncoder, PoseSample, ScoreConfig, ScoreModel};
 use crate::train::data::TrainingComplex;
@@ -91,6 +91,26 @@ impl Default for ScoreTrainConfig {
     }
 }
 
+/// Loads the score network of `source` (the run's own checkpoint when `resuming`, else the
+/// `--init` folder) into `vs`, refusing another configuration. A new run may change only the
+/// torsion head of the `--init` network: the shared weights load and the new head starts random.
+fn load_score_weights(source: &Path, model: &ScoreConfig, resuming: bool, vs: &mut VarStore) -> Result<()> {
+    let saved: ScoreConfig = crate::model::store::load_config(source, "score")?;
+    if saved == *model {
+        return load_weights(source, "score", vs);
+    }
+    let new_head_only = ScoreConfig { torsion_head: model.torsion_head, ..saved } == *model;
+    if resuming || !new_head_only {
+        let why = if resuming {
+            "this run folder holds a score network of another configuration; resume with the same options or use a new --run"
+        } else {
+            "the --init score network has another configuration; give the same --latents, --hidden and --layers"
+        };
+        return Err(Error::invalid(source.display().to_string(), why));
+    }
+    load_weights_partial(source, "score", vs).map(|_| ())
+}
+
 /// The networks being trained, with their stores, EMA copies and optimisers.
 struct Trainer {
     score: ScoreModel,
@@ -125,16 +145,7 @@ impl Trainer {
         let resuming = has_network(last, "score");
         let source = if resuming { Some(last) } else { cfg.init.as_deref() };
         if let Some(source) = source {
-            let saved: serde_json::Value = crate::model::store::load_config(source, "score")?;
-            if saved != serde_json::to_value(&cfg.model).unwrap_or_default() {
-                let why = if resuming {
-                    "this run folder holds a score network of another configuration; resume with the same options or use a new --run"
-                } else {
-                    "the --init score network has another configuration; give the same --latents, --hidden and --layers"
-                };
-                return Err(Error::invalid(source.display().to_string(), why));
-            }
-            load_weights(source, "score", &mut score_vs)?;
+            load_score_weights(source, &cfg.model, resuming, &mut score_vs)?;
             if let Some(vs) = encoder_vs.as_mut().filter(|_| resuming || has_network(source, "encoder")) {
                 load_weights(source, "encoder", vs)?;
             }
@@ -414,5 +425,22 @@ mod tests {
         let run = tempfile::tempdir().unwrap();
         let err = Trainer::new(&ScoreTrainConfig { init: Some(init.path().into()), ..cfg }, Device::Cpu, run.path()).err().expect("refused");
         assert!(err.to_string().contains("--init"), "{err}");
+    }
+
+    #[test]
+    fn init_may_change_the_torsion_head_and_keeps_the_shared_weights() {
+        let atom = ScoreTrainConfig::default();
+        let (init, saved) = saved_network(&atom.model);
+        let mut dihedral = atom.clone();
+        dihedral.model.torsion_head = crate::model::score::TorsionHead::Dihedral;
+        dihedral.init = Some(init.path().into());
+        let run = tempfile::tempdir().unwrap();
+        let tuned = Trainer::new(&dihedral, Device::Cpu, run.path()).unwrap();
+        let saved = saved.variables();
+        let vars = tuned.score_vs.variables();
+        let (shared, new): (Vec<_>, Vec<_>) = vars.iter().partition(|(name, _)| saved.contains_key(*name));
+        assert!(shared.iter().any(|(n, _)| n.starts_with("core.")) && !new.is_empty(), "core shared, head new");
+        assert!(shared.iter().all(|(name, t)| t.equal(&saved[*name])), "shared weights start from --init");
+        assert!(new.iter().all(|(name, _)| name.starts_with("tor_dihedral.")), "only the torsion head is new: {new:?}");
     }
 }
