@@ -4,27 +4,93 @@
 //! term by construction). A term the network has not learned stays at its zero baseline.
 //! The latents, if the network has any, are left unconditional.
 //!
-//! Run: `cargo run --release --example score_probe -- ../shared/data ../shared/data/splits/train.txt 4 runs/overfit4/best [--conformer-matching]`
-//! (arguments: data folder, split file, number of complexes from its top, folder with
-//! `score.json` / `score.safetensors`).
+//! Run: `cargo run --release --example score_probe -- --split ../shared/data/splits/train.txt --complexes 16 --model data/models/default`.
+//! With `--train-steps K` instead of `--model`, a fresh network without latents first trains for
+//! K steps on those complexes (noised at uniform random times, 8 poses a step, AdamW 1e-3,
+//! gradient clip 1) and is then probed: how fast a torsion head learns, e.g.
+//! `… --split ../shared/data/splits/train.txt --skip 1 --complexes 1 --train-steps 600 --torsion-head dihedral`.
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
+use clap::Parser;
 use disco_dock::chem::conformer::ConformerOptions;
 use disco_dock::diffusion::noise::{noise_pose, NoisedPose};
 use disco_dock::diffusion::schedule::NoiseSchedule;
 use disco_dock::dock::sampling::pose_sample;
 use disco_dock::io::dataset::{prepare_split, read_split, PrepareCache};
 use disco_dock::model::store::{load_config, load_weights};
-use disco_dock::model::{Batch, PoseSample, ScoreConfig, ScoreModel, ScoreOutput};
+use disco_dock::model::score::TorsionHead;
+use disco_dock::model::{Batch, PainnConfig, PoseSample, ScoreConfig, ScoreModel, ScoreOutput};
 use disco_dock::train::data::{training_complexes, TrainingComplex};
 use disco_dock::train::score::score_loss;
 use rand::SeedableRng;
 use std::path::PathBuf;
-use tch::nn::VarStore;
+use rand::Rng;
+use tch::nn::{OptimizerConfig, VarStore};
 use tch::Device;
 
 /// Noise draws per complex and time.
 const DRAWS: usize = 16;
+
+/// Command line.
+#[derive(Parser)]
+struct Args {
+    /// Dataset folder.
+    #[arg(long, default_value = "../shared/data")]
+    data: PathBuf,
+    /// Split file whose complexes are probed.
+    #[arg(long)]
+    split: PathBuf,
+    /// Skip this many complexes at the top of the split.
+    #[arg(long, default_value_t = 0)]
+    skip: usize,
+    /// Number of complexes (after the skipped ones).
+    #[arg(long, default_value_t = 4)]
+    complexes: usize,
+    /// Folder with `score.json` and `score.safetensors` to probe.
+    #[arg(long, required_unless_present = "train_steps")]
+    model: Option<PathBuf>,
+    /// Train a fresh network (no latents) for this many steps instead of loading one.
+    #[arg(long)]
+    train_steps: Option<usize>,
+    /// Torsion head of the fresh network.
+    #[arg(long, value_enum, default_value_t = TorsionHead::Atom)]
+    torsion_head: TorsionHead,
+    /// Noise the RDKit conformer fitted to each crystal ligand (DiffDock's conformer matching).
+    #[arg(long)]
+    conformer_matching: bool,
+}
+
+/// The batch that shows noised poses of training complexes to a network, and their noise.
+fn noised_batch<'a>(items: &[(&'a TrainingComplex, NoisedPose)]) -> (Batch, Vec<NoisedPose>) {
+    let schedule = NoiseSchedule::default();
+    let samples: Vec<PoseSample> = items
+        .iter()
+        .map(|(c, n)| PoseSample { rot_score_norm: n.norms.rot, tor_score_norm: n.norms.tor, ..pose_sample(&c.graph, &n.coords, n.t, &schedule) })
+        .collect();
+    (Batch::new(&samples, Device::Cpu), items.iter().map(|(_, n)| n.clone()).collect())
+}
+
+/// A fresh network without latents trained for `steps` steps on `complexes`.
+fn train_fresh(complexes: &[TrainingComplex], head: TorsionHead, steps: usize, vs: &VarStore) -> Result<ScoreModel> {
+    let default = ScoreConfig::default();
+    let config = ScoreConfig { core: PainnConfig { flags: 0, ..default.core.clone() }, torsion_head: head, ..default };
+    let model = ScoreModel::new(&vs.root(), &config);
+    let mut opt = tch::nn::AdamW { wd: 1e-5, ..Default::default() }.build(vs, 1e-3)?;
+    let schedule = NoiseSchedule::default();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    for _ in 0..steps {
+        let items: Vec<_> = (0..8)
+            .map(|_| {
+                let c = &complexes[rng.gen_range(0..complexes.len())];
+                (c, noise_pose(&c.pose, &c.graph.torsions, &schedule, None, &mut rng))
+            })
+            .collect();
+        let (batch, noised) = noised_batch(&items);
+        let (loss, _) = score_loss(&model.forward_t(&batch, None, true), &noised, Device::Cpu);
+        opt.backward_step_clip_norm(&loss, 1.0);
+    }
+    Ok(model)
+}
 
 /// Loss parts of the network and of zero scores, for every complex noised `DRAWS` times at `t`.
 fn probe(model: &ScoreModel, complexes: &[TrainingComplex], t: f64, seed: u64) -> ([f64; 3], [f64; 3]) {
@@ -36,33 +102,28 @@ fn probe(model: &ScoreModel, complexes: &[TrainingComplex], t: f64, seed: u64) -
             items.push((c, noise_pose(&c.pose, &c.graph.torsions, &schedule, Some(t), &mut rng)));
         }
     }
-    let samples: Vec<PoseSample> = items
-        .iter()
-        .map(|(c, n)| PoseSample { rot_score_norm: n.norms.rot, tor_score_norm: n.norms.tor, ..pose_sample(&c.graph, &n.coords, n.t, &schedule) })
-        .collect();
-    let noised: Vec<NoisedPose> = items.iter().map(|(_, n)| n.clone()).collect();
-    let batch = Batch::new(&samples, Device::Cpu);
+    let (batch, noised) = noised_batch(&items);
     let pred = tch::no_grad(|| model.forward_t(&batch, None, false));
     let zero = ScoreOutput { tr: pred.tr.zeros_like(), rot: pred.rot.zeros_like(), tor: pred.tor.zeros_like() };
     (score_loss(&pred, &noised, Device::Cpu).1, score_loss(&zero, &noised, Device::Cpu).1)
 }
 
 fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.len() < 4 {
-        bail!("usage: score_probe DATA SPLIT N MODEL_DIR [--conformer-matching]");
-    }
-    let (data, split, model_dir) = (PathBuf::from(&args[0]), PathBuf::from(&args[1]), PathBuf::from(&args[3]));
-    let n: usize = args[2].parse().context("N")?;
-    let matching = args.iter().any(|a| a == "--conformer-matching");
-    let mut ids = read_split(&split)?;
-    ids.truncate(n);
-    let prepared = prepare_split(&data, &ids, &PrepareCache::new(PrepareCache::default_dir()), &ConformerOptions::default(), None);
-    let complexes = training_complexes(&prepared.complexes, 2.0, 0, matching);
-    let config: ScoreConfig = load_config(&model_dir, "score")?;
+    let args = Args::parse();
+    let ids: Vec<String> = read_split(&args.split)?.into_iter().skip(args.skip).take(args.complexes).collect();
+    let prepared = prepare_split(&args.data, &ids, &PrepareCache::new(PrepareCache::default_dir()), &ConformerOptions::default(), None);
+    let complexes = training_complexes(&prepared.complexes, 2.0, 0, args.conformer_matching);
     let mut vs = VarStore::new(Device::Cpu);
-    let model = ScoreModel::new(&vs.root(), &config);
-    load_weights(&model_dir, "score", &mut vs)?;
+    let model = match (&args.model, args.train_steps) {
+        (_, Some(steps)) => train_fresh(&complexes, args.torsion_head, steps, &vs)?,
+        (Some(dir), None) => {
+            let config: ScoreConfig = load_config(dir, "score")?;
+            let model = ScoreModel::new(&vs.root(), &config);
+            load_weights(dir, "score", &mut vs)?;
+            model
+        }
+        (None, None) => unreachable!("clap requires --model or --train-steps"),
+    };
     let schedule = NoiseSchedule::default();
     println!("t,sigma_tor,tr,rot,tor,tr_zero,rot_zero,tor_zero");
     for (k, t) in [0.05, 0.15, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 0.95].into_iter().enumerate() {
