@@ -329,8 +329,8 @@ pub enum TrainCmd {
         /// Interaction layers of the score network.
         #[arg(long, default_value_t = 3)]
         layers: i64,
-        /// Torsion read-out of the score network: `atom` (the shipped networks) or `bond`
-        /// (bond-centred, as DiffDock's).
+        /// Torsion read-out of the score network: `atom` (the shipped networks) or `dihedral`
+        /// (also reads each rotatable bond's dihedral angle; learns torsions faster).
         #[arg(long, value_enum, default_value_t = TorsionHead::Atom)]
         torsion_head: TorsionHead,
         /// Complexes per step.
