@@ -65,7 +65,7 @@ fn noised_batch<'a>(items: &[(&'a TrainingComplex, NoisedPose)]) -> (Batch, Vec<
     let schedule = NoiseSchedule::default();
     let samples: Vec<PoseSample> = items
         .iter()
-        .map(|(c, n)| PoseSample { rot_score_norm: n.norms.rot, tor_score_norm: n.norms.tor, ..pose_sample(&c.graph, &n.coords, n.t, &schedule) })
+        .map(|(c, n)| pose_sample(&c.graph, &n.coords, n.t, &schedule))
         .collect();
     (Batch::new(&samples, Device::Cpu), items.iter().map(|(_, n)| n.clone()).collect())
 }

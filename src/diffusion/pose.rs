@@ -85,8 +85,8 @@ fn rotate_about_bond(coords: &mut [Vec3], torsion: &Torsion, angle: f64) {
     }
 }
 
-/// Torsion angle of each rotatable bond: the dihedral n0-axis.0-axis.1-n1 with the first
-/// neighbour on each side (`neighbours` as from `Ligand::neighbours`). NaN where a side has no
+/// Torsion angle of each rotatable bond: the dihedral n0-axis.0-axis.1-n1 with each side's
+/// [`dihedral_reference`] (`neighbours` as from `Ligand::neighbours`). NaN where a side has no
 /// other neighbour or an index is out of range.
 pub fn torsion_angles(
     coords: &[Vec3],
@@ -99,23 +99,17 @@ pub fn torsion_angles(
         .collect()
 }
 
+/// The lowest-numbered neighbour of `atom` other than `other`: with the bond `atom`-`other` it
+/// fixes the dihedral angle that turning the bond changes (None when there is no such neighbour).
+pub fn dihedral_reference(neighbours: &[Vec<usize>], atom: usize, other: usize) -> Option<usize> {
+    neighbours.get(atom)?.iter().copied().filter(|&n| n != other).min()
+}
+
 /// Dihedral of one torsion, if defined.
 fn torsion_angle(coords: &[Vec3], torsion: &Torsion, neighbours: &[Vec<usize>]) -> Option<f64> {
     let (a, b) = torsion.axis;
-    let other = |atom: usize, skip: usize| {
-        neighbours
-            .get(atom)?
-            .iter()
-            .copied()
-            .find(|&n| n != skip && n < coords.len())
-    };
-    let (n0, n1) = (other(a, b)?, other(b, a)?);
-    Some(dihedral(
-        &coords[n0],
-        coords.get(a)?,
-        coords.get(b)?,
-        &coords[n1],
-    ))
+    let (n0, n1) = (dihedral_reference(neighbours, a, b)?, dihedral_reference(neighbours, b, a)?);
+    Some(dihedral(coords.get(n0)?, coords.get(a)?, coords.get(b)?, coords.get(n1)?))
 }
 
 #[cfg(test)]

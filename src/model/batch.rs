@@ -5,6 +5,7 @@
 //! `k - n_ligand`: the latents point at local nodes.
 
 use crate::chem::{BondOrder, Ligand, Protein, Torsion, Vec3};
+use crate::diffusion::pose::dihedral_reference;
 use crate::graph::{cross_edges, ligand_graph, radius_graph, EdgeList, LigandEdgeKind};
 use crate::model::features::{
     ligand_atom_features, residue_features, residue_vectors, LIGAND_FEATURES, RESIDUE_FEATURES, RESIDUE_VECTORS,
@@ -43,6 +44,9 @@ pub struct ComplexGraph {
     pub residue_edges: EdgeList,
     /// Rotatable bonds of the ligand.
     pub torsions: Vec<Torsion>,
+    /// Per torsion, the [`dihedral_reference`] of its fixed-side and of its moving-side atom (the
+    /// bond atom itself where it has no other neighbour): the dihedral torsion head's angle.
+    pub dihedral_references: Vec<(usize, usize)>,
 }
 
 impl ComplexGraph {
@@ -53,6 +57,9 @@ impl ComplexGraph {
         let residue_features = aa.iter().flat_map(|&i| residue_features(&protein.residues[i])).collect();
         let residue_vectors = aa.iter().map(|&i| residue_vectors(&protein.residues[i])).collect();
         let residue_edges = radius_graph(&residue_positions, RESIDUE_RADIUS, RESIDUE_NEIGHBOURS);
+        let neighbours = ligand.neighbours();
+        let reference = |atom: usize, other: usize| dihedral_reference(&neighbours, atom, other).unwrap_or(atom);
+        let dihedral_references = torsions.iter().map(|t| (reference(t.axis.0, t.axis.1), reference(t.axis.1, t.axis.0))).collect();
         ComplexGraph {
             ligand_features: ligand.atoms.iter().flat_map(ligand_atom_features).collect(),
             ligand: ligand.clone(),
@@ -61,6 +68,7 @@ impl ComplexGraph {
             residue_vectors,
             residue_edges,
             torsions,
+            dihedral_references,
         }
     }
 
@@ -183,12 +191,6 @@ impl EdgeAcc {
     }
 }
 
-/// The lowest-numbered neighbour of `atom` other than `other` (`atom` itself when there is none):
-/// with the torsion's axis it fixes the dihedral angle that the torsion noise changes.
-fn dihedral_reference(neighbours: &[Vec<usize>], atom: usize, other: usize) -> usize {
-    neighbours[atom].iter().copied().filter(|&n| n != other).min().unwrap_or(atom)
-}
-
 impl Batch {
     /// Builds a batch from pose samples on `device`.
     pub fn new(samples: &[PoseSample], device: Device) -> Batch {
@@ -211,8 +213,7 @@ impl Batch {
             edges.push(&cross, lig_off, res_off, |_| EDGE_LIG_RES);
             let back = EdgeList { src: cross.dst.clone(), dst: cross.src.clone() };
             edges.push(&back, res_off, lig_off, |_| EDGE_RES_LIG);
-            let neighbours = g.ligand.neighbours();
-            for tor in &g.torsions {
+            for (tor, &(ra, rb)) in g.torsions.iter().zip(&g.dihedral_references) {
                 let k = tor_a.len() as i64;
                 tor_a.push(lig_off + tor.axis.0 as i64);
                 tor_b.push(lig_off + tor.axis.1 as i64);
@@ -221,8 +222,8 @@ impl Batch {
                     pair_t.push(k);
                     pair_atom.push(lig_off + m as i64);
                 }
-                ref_a.push(lig_off + dihedral_reference(&neighbours, tor.axis.0, tor.axis.1) as i64);
-                ref_b.push(lig_off + dihedral_reference(&neighbours, tor.axis.1, tor.axis.0) as i64);
+                ref_a.push(lig_off + ra as i64);
+                ref_b.push(lig_off + rb as i64);
             }
             node_complex_lig.extend(std::iter::repeat(c as i64).take(nl as usize));
             node_complex_res.extend(std::iter::repeat(c as i64).take(nr as usize));

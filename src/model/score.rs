@@ -123,10 +123,8 @@ impl ScoreModel {
         if n_tor == 0 {
             return Tensor::zeros([0], (Kind::Float, batch.device()));
         }
-        let pa = batch.pos.index_select(0, &batch.tor_a);
         let pb = batch.pos.index_select(0, &batch.tor_b);
-        let axis = &pb - &pa;
-        let axis = &axis / (axis.square().sum_dim_intlist(1, true, Kind::Float) + 1e-8).sqrt();
+        let axis = torsion_axes(batch);
         let force = self.tor_out.forward(v).squeeze_dim(2).index_select(0, &batch.tor_pair_atom);
         let arm = batch.pos.index_select(0, &batch.tor_pair_atom) - pb.index_select(0, &batch.tor_pair_torsion);
         let axis_p = axis.index_select(0, &batch.tor_pair_torsion);
@@ -145,6 +143,12 @@ impl ScoreModel {
     pub fn config(&self) -> &ScoreConfig {
         &self.config
     }
+}
+
+/// Unit vectors `[T, 3]` along each rotatable bond, from its fixed-side to its moving-side atom.
+pub(crate) fn torsion_axes(batch: &Batch) -> Tensor {
+    let axis = batch.pos.index_select(0, &batch.tor_b) - batch.pos.index_select(0, &batch.tor_a);
+    &axis / (axis.square().sum_dim_intlist(1, true, Kind::Float) + 1e-8).sqrt()
 }
 
 /// `[T, 2 * DIHEDRAL_HARMONICS]`: cos kφ and sin kφ (k = 1, 2, 3) of each torsion's dihedral

@@ -280,10 +280,7 @@ fn torsion_scores_are_learnable_on_one_molecule() {
         let (mut loss_sum, mut zero_sum) = (0.0, 0.0);
         for step in 0..300 {
             let noised: Vec<_> = (0..8).map(|_| noise_pose(&coords, &g.torsions, &schedule, Some(0.75), &mut rng)).collect();
-            let samples: Vec<PoseSample> = noised
-                .iter()
-                .map(|n| PoseSample { tor_score_norm: n.norms.tor, rot_score_norm: n.norms.rot, ..pose_sample(&g, &n.coords, n.t, &schedule) })
-                .collect();
+            let samples: Vec<PoseSample> = noised.iter().map(|n| pose_sample(&g, &n.coords, n.t, &schedule)).collect();
             let pred = model.forward_t(&Batch::new(&samples, Device::Cpu), None, true);
             let (loss, parts) = crate::train::score::score_loss(&pred, &noised, Device::Cpu);
             let zero = ScoreOutput { tr: pred.tr.zeros_like(), rot: pred.rot.zeros_like(), tor: pred.tor.zeros_like() };
@@ -305,10 +302,7 @@ fn the_dihedral_feature_turns_with_the_torsion_noise() {
     let schedule = NoiseSchedule::default();
     let phis = |c: &[Vec3]| {
         let batch = Batch::new(&[pose_sample(&g, c, 0.5, &schedule)], Device::Cpu);
-        let (pa, pb) = (batch.pos.index_select(0, &batch.tor_a), batch.pos.index_select(0, &batch.tor_b));
-        let axis = &pb - &pa;
-        let axis = &axis / axis.square().sum_dim_intlist(1, true, Kind::Float).sqrt();
-        let h = crate::model::score::dihedral_harmonics(&batch, &axis);
+        let h = crate::model::score::dihedral_harmonics(&batch, &crate::model::score::torsion_axes(&batch));
         rows(&h.select(1, 1).atan2(&h.select(1, 0)))
     };
     let deltas: Vec<f64> = (0..g.torsions.len()).map(|i| 0.3 + 0.2 * i as f64).collect();

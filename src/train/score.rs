@@ -224,11 +224,7 @@ fn train_step(tr: &mut Trainer, items: &[&TrainingComplex], cfg: &ScoreTrainConf
     let samples: Vec<PoseSample> = items
         .par_iter()
         .zip(&noised)
-        .map(|(c, n)| PoseSample {
-            rot_score_norm: n.norms.rot,
-            tor_score_norm: n.norms.tor,
-            ..pose_sample(&c.graph, &n.coords, n.t, &schedule)
-        })
+        .map(|(c, n)| pose_sample(&c.graph, &n.coords, n.t, &schedule))
         .collect();
     let batch = Batch::new(&samples, device);
     let drop = rng.gen::<f64>() < cfg.latent_dropout;
