@@ -8,6 +8,8 @@ cd "$(dirname "$0")"
 MIN=${MIN:-6}; DEV=${DEV:-cuda}
 # MATCH=1: train on conformers matched to the crystal ligands (--conformer-matching), score and prior alike
 CM=${MATCH:+--conformer-matching}
+# HEAD=dihedral: the torsion head that also reads each bond's dihedral (ninth session; default atom)
+TH="--torsion-head ${HEAD:-atom}"
 TL=$(python3 -c "import torch,os;print(os.path.join(os.path.dirname(torch.__file__),\"lib\"))" 2>/dev/null)
 export LD_LIBRARY_PATH=$PWD/libs:$TL
 nvidia-smi -L
@@ -19,7 +21,7 @@ T0=$(date +%s)
   --autobox-ligand ../examples/1iep/ligand.pdbqt --samples 40 --device $DEV --threads 16 --model ../data/models/default --out $R/dock_cuda 2>&1 | tail -15
 echo "dock done after $(( $(date +%s) - T0 )) s"
 for m in 2 0; do
-  ./disco-dock --quiet train score --train-pack train.pack --val-pack val.pack --device $DEV --latents $m --minutes $MIN $CM \
+  ./disco-dock --quiet train score --train-pack train.pack --val-pack val.pack --device $DEV --latents $m --minutes $MIN $CM $TH \
     --batch-size 32 --val-complexes 24 --val-every 3 --threads 8 --run $R/m$m > $R/m$m.out 2>&1 &
 done
 wait

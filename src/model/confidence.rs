@@ -2,7 +2,7 @@
 //! "this pose is within 2 Å RMSD of the crystal pose", used to rank sampled poses.
 
 use crate::model::batch::Batch;
-use crate::model::painn::{head, segment_mean, Painn, PainnConfig};
+use crate::model::painn::{head, segment_mean, Painn, PainnConfig, Readout};
 use serde::{Deserialize, Serialize};
 use tch::nn::{self, Module};
 use tch::Tensor;
@@ -71,7 +71,7 @@ impl ConfidenceModel {
     /// Logits `[B]` for RMSD < 2 Å, one per pose of the batch; `features` are the poses'
     /// [`pose_features`] (read only when the model was built for them; missing: zeros).
     pub fn forward_t(&self, batch: &Batch, features: Option<&[[f32; 2]]>, _train: bool) -> Tensor {
-        let (s, _) = self.core.forward(batch, None, None);
+        let (s, _) = self.core.forward(batch, None, None, Readout::Ligand);
         let nl = batch.n_ligand;
         let pooled = segment_mean(&s.narrow(0, 0, nl), &batch.node_complex.narrow(0, 0, nl), batch.n_complexes);
         let input = if self.config.pose_features > 0 {

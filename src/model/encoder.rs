@@ -3,7 +3,7 @@
 //! drawn with straight-through Gumbel-softmax so the encoder trains end-to-end with the score loss.
 
 use crate::model::batch::{segment_softmax, Batch};
-use crate::model::painn::{head, Painn, PainnConfig};
+use crate::model::painn::{head, Painn, PainnConfig, Readout};
 use serde::{Deserialize, Serialize};
 use tch::nn::{self, Module};
 use tch::Tensor;
@@ -58,7 +58,7 @@ impl LatentEncoder {
 
     /// Node logits `[N, m]` of a batch of crystal poses.
     pub fn logits(&self, batch: &Batch) -> Tensor {
-        let (s, _) = self.core.forward(batch, None, None);
+        let (s, _) = self.core.forward(batch, None, None, Readout::All);
         let nl = batch.n_ligand;
         let lig = self.ligand_head.forward(&s.narrow(0, 0, nl));
         let res = self.residue_head.forward(&s.narrow(0, nl, batch.n_nodes() - nl));

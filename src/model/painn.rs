@@ -105,6 +105,31 @@ struct EdgeGeometry {
     inv_sqrt_deg: Tensor,
 }
 
+impl EdgeGeometry {
+    /// The edges that end on the first `n_ligand` nodes (the ligand atoms); node degrees stay
+    /// those of the whole graph, so ligand nodes get exactly the messages they get from `self`.
+    fn into_ligand(self, n_ligand: i64) -> EdgeGeometry {
+        let keep = self.dst.lt(n_ligand).nonzero().squeeze_dim(1);
+        EdgeGeometry {
+            src: self.src.index_select(0, &keep),
+            dst: self.dst.index_select(0, &keep),
+            unit: self.unit.index_select(0, &keep),
+            attr: self.attr.index_select(0, &keep),
+            inv_sqrt_deg: self.inv_sqrt_deg,
+        }
+    }
+}
+
+/// Which nodes' outputs a caller of [`Painn::forward`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Readout {
+    /// Every node (encoders and the prior, which point at residues too).
+    All,
+    /// Ligand atoms only (score and confidence heads): the last layer then skips the messages
+    /// into residues, about half its edges, and the residue rows it returns are not meaningful.
+    Ligand,
+}
+
 /// The equivariant core: embeds nodes, runs the interaction layers, returns scalar `[N, F]`
 /// and vector `[N, 3, F]` node features.
 #[derive(Debug)]
@@ -165,8 +190,9 @@ impl Painn {
     }
 
     /// Runs the core. `node_extra [n_complexes, node_extra]` is broadcast to each complex's
-    /// nodes; `flags [N, m]` are the latent flags (None: the learned unconditional embedding).
-    pub fn forward(&self, batch: &Batch, node_extra: Option<&Tensor>, flags: Option<&Tensor>) -> (Tensor, Tensor) {
+    /// nodes; `flags [N, m]` are the latent flags (None: the learned unconditional embedding);
+    /// `readout` says which nodes' outputs the caller reads.
+    pub fn forward(&self, batch: &Batch, node_extra: Option<&Tensor>, flags: Option<&Tensor>, readout: Readout) -> (Tensor, Tensor) {
         let device = batch.device();
         let n = batch.n_nodes();
         let nl = batch.n_ligand;
@@ -196,8 +222,12 @@ impl Painn {
         let v_res = self.residue_vec_in.forward(&batch.residue_v);
         let v_lig = Tensor::zeros([nl, 3, self.config.hidden], (Kind::Float, device));
         let mut v = Tensor::cat(&[v_lig, v_res], 0);
-        let g = self.edges(batch, &flag_t);
-        for layer in &self.layers {
+        let mut g = self.edges(batch, &flag_t);
+        let last = self.layers.len().saturating_sub(1);
+        for (i, layer) in self.layers.iter().enumerate() {
+            if i == last && readout == Readout::Ligand {
+                g = g.into_ligand(nl);
+            }
             let (s2, v2) = layer.forward(&s, &v, &g);
             s = s2;
             v = v2;

@@ -3,7 +3,7 @@
 //! An invariant graph encoder feeds an attention block over each complex's nodes.
 
 use crate::model::batch::{segment_log_softmax, Batch};
-use crate::model::painn::{head, Painn, PainnConfig};
+use crate::model::painn::{head, Painn, PainnConfig, Readout};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use tch::nn::{self, Module};
@@ -69,7 +69,7 @@ impl LatentPrior {
 
     /// Node embeddings of the complexes (computed once per batch).
     pub fn embed(&self, batch: &Batch) -> Tensor {
-        self.core.forward(batch, None, None).0
+        self.core.forward(batch, None, None, Readout::All).0
     }
 
     /// Logits `[N]` of latent `k` given the flags of latents `< k` (`flags [N, m]`; later columns ignored).

@@ -2,7 +2,7 @@
 //! conditioned on the diffusion time and on the discrete latents (node pointers).
 
 use crate::model::batch::Batch;
-use crate::model::painn::{head, segment_mean, segment_sum, time_embedding, Painn, PainnConfig};
+use crate::model::painn::{head, segment_mean, segment_sum, time_embedding, Painn, PainnConfig, Readout};
 use serde::{Deserialize, Serialize};
 use tch::nn::{self, Module};
 use tch::{Kind, Tensor};
@@ -100,7 +100,7 @@ impl ScoreModel {
     /// Predicts the scores; `flags [N, m]` are the latent flags (None: unconditional).
     pub fn forward_t(&self, batch: &Batch, flags: Option<&Tensor>, _train: bool) -> ScoreOutput {
         let temb = time_embedding(&batch.t, self.config.time_dim);
-        let (s, v) = self.core.forward(batch, Some(&temb), flags);
+        let (s, v) = self.core.forward(batch, Some(&temb), flags, Readout::Ligand);
         let nl = batch.n_ligand;
         let seg = batch.node_complex.narrow(0, 0, nl);
         let v_lig = v.narrow(0, 0, nl);

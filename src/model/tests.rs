@@ -126,6 +126,23 @@ fn score_outputs_are_finite_and_moderate() {
 }
 
 #[test]
+fn ligand_readout_gives_the_ligand_rows_of_a_full_pass() {
+    let (g, coords) = graph();
+    let vs = VarStore::new(Device::Cpu);
+    let cfg = PainnConfig { layers: 3, ..small_core() };
+    let core = painn::Painn::new(&vs.root(), &cfg);
+    let batch = Batch::new(&[pose_sample(&g, &coords, 0.5, &NoiseSchedule::default())], Device::Cpu);
+    let nl = batch.n_ligand;
+    let (s_all, v_all) = core.forward(&batch, None, None, painn::Readout::All);
+    let (s_lig, v_lig) = core.forward(&batch, None, None, painn::Readout::Ligand);
+    assert!(rel_err(&rows(&s_lig.narrow(0, 0, nl)), &rows(&s_all.narrow(0, 0, nl))) < 1e-6);
+    assert!(rel_err(&rows(&v_lig.narrow(0, 0, nl)), &rows(&v_all.narrow(0, 0, nl))) < 1e-6);
+    // the residues' rows differ: the last layer sent them no messages
+    let n = s_all.size()[0];
+    assert!(rel_err(&rows(&s_lig.narrow(0, nl, n - nl)), &rows(&s_all.narrow(0, nl, n - nl))) > 1e-3);
+}
+
+#[test]
 fn rigid_motion_rotates_vector_scores_and_keeps_invariants() {
     let (g, coords) = graph();
     let vs = VarStore::new(Device::Cpu);
