@@ -3,7 +3,7 @@
 //! sums of Vina's five terms between ligand and protein and within the ligand, with the pose's
 //! RMSD label, docking rank, energy and population, and two counts Vina's terms lack: the
 //! ligand's hydrogen-bond donors and acceptors buried in the protein (at least
-//! [`BURIED_NEIGHBOURS`] protein heavy atoms within 4.5 Å), and those of them without a partner
+//! [`BURIED_NEIGHBOURS`] protein heavy atoms within [`BURIED_REACH`]), and those of them without a partner
 //! (no complementary protein atom within [`PARTNER_REACH`]): a buried polar group that makes no
 //! hydrogen bond pays its desolvation for nothing, which Vina does not charge. Input for studies
 //! of ranking rules (`scripts/term_study.py`, `scripts/polar_study.py`). Also reads the pose
@@ -22,8 +22,10 @@ use disco_dock::train::confidence::CachedComplex;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
-/// Protein heavy atoms within 4.5 Å that make a ligand atom buried.
+/// Protein heavy atoms within [`BURIED_REACH`] that make a ligand atom buried.
 const BURIED_NEIGHBOURS: usize = 8;
+/// Distance (Å) within which protein heavy atoms count towards burial.
+const BURIED_REACH: f64 = 4.5;
 /// Largest donor-acceptor distance (Å) that counts as a hydrogen-bond partner.
 const PARTNER_REACH: f64 = 3.6;
 
@@ -36,7 +38,7 @@ struct ProteinAtoms {
 impl ProteinAtoms {
     fn new(protein: &Protein) -> Self {
         let coords: Vec<Vec3> = protein.atoms.iter().map(|a| a.coord).collect();
-        ProteinAtoms { cells: CellList::new(&coords, 4.5), types: protein_types(protein) }
+        ProteinAtoms { cells: CellList::new(&coords, BURIED_REACH), types: protein_types(protein) }
     }
 
     /// (buried donors/acceptors, of them without a partner) of a pose.
@@ -45,7 +47,7 @@ impl ProteinAtoms {
         let mut counts = (0, 0);
         for (t, p) in types.iter().zip(pose).filter(|(t, _)| polar(t)) {
             let (mut near, mut partner) = (0, false);
-            self.cells.for_each_within(p, 4.5, |j, d2| {
+            self.cells.for_each_within(p, BURIED_REACH, |j, d2| {
                 near += 1;
                 partner |= d2 <= PARTNER_REACH * PARTNER_REACH && t.hbond_pair(self.types[j]);
             });

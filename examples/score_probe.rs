@@ -15,13 +15,12 @@ use clap::Parser;
 use disco_dock::chem::conformer::ConformerOptions;
 use disco_dock::diffusion::noise::{noise_pose, NoisedPose};
 use disco_dock::diffusion::schedule::NoiseSchedule;
-use disco_dock::dock::sampling::pose_sample;
 use disco_dock::io::dataset::{prepare_split, read_split, PrepareCache};
 use disco_dock::model::store::{load_config, load_weights};
 use disco_dock::model::score::TorsionHead;
-use disco_dock::model::{Batch, PainnConfig, PoseSample, ScoreConfig, ScoreModel, ScoreOutput};
+use disco_dock::model::{Batch, PainnConfig, ScoreConfig, ScoreModel, ScoreOutput};
 use disco_dock::train::data::{training_complexes, TrainingComplex};
-use disco_dock::train::score::score_loss;
+use disco_dock::train::score::{self, score_loss};
 use rand::SeedableRng;
 use std::path::PathBuf;
 use rand::Rng;
@@ -61,13 +60,9 @@ struct Args {
 }
 
 /// The batch that shows noised poses of training complexes to a network, and their noise.
-fn noised_batch<'a>(items: &[(&'a TrainingComplex, NoisedPose)]) -> (Batch, Vec<NoisedPose>) {
-    let schedule = NoiseSchedule::default();
-    let samples: Vec<PoseSample> = items
-        .iter()
-        .map(|(c, n)| pose_sample(&c.graph, &n.coords, n.t, &schedule))
-        .collect();
-    (Batch::new(&samples, Device::Cpu), items.iter().map(|(_, n)| n.clone()).collect())
+fn noised_batch(items: &[(&TrainingComplex, NoisedPose)]) -> (Batch, Vec<NoisedPose>) {
+    let (complexes, noised): (Vec<&TrainingComplex>, Vec<NoisedPose>) = items.iter().map(|(c, n)| (*c, n.clone())).unzip();
+    (score::noised_batch(&complexes, &noised, Device::Cpu), noised)
 }
 
 /// A fresh network without latents trained for `steps` steps on `complexes`.

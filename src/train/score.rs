@@ -211,6 +211,18 @@ fn crystal_samples<'a>(items: &[&'a TrainingComplex], schedule: &NoiseSchedule) 
     items.par_iter().map(|c| PoseSample { cross_cutoff: 10.0, ..pose_sample(&c.graph, &c.pose, 0.0, schedule) }).collect()
 }
 
+/// The batch that shows the score network `noised[i]`, a noised pose of `items[i]` (graphs built
+/// in parallel).
+pub fn noised_batch(items: &[&TrainingComplex], noised: &[NoisedPose], device: Device) -> Batch {
+    let schedule = NoiseSchedule::default();
+    let samples: Vec<PoseSample> = items
+        .par_iter()
+        .zip(noised)
+        .map(|(c, n)| pose_sample(&c.graph, &n.coords, n.t, &schedule))
+        .collect();
+    Batch::new(&samples, device)
+}
+
 /// One optimiser step on a batch; returns the loss parts.
 fn train_step(tr: &mut Trainer, items: &[&TrainingComplex], cfg: &ScoreTrainConfig, rng: &mut impl Rng, device: Device) -> Result<[f64; 3]> {
     let schedule = NoiseSchedule::default();
@@ -221,12 +233,7 @@ fn train_step(tr: &mut Trainer, items: &[&TrainingComplex], cfg: &ScoreTrainConf
         .zip(&seeds)
         .map(|(c, &s)| noise_pose(&c.pose, &c.graph.torsions, &schedule, None, &mut rand_chacha::ChaCha8Rng::seed_from_u64(s)))
         .collect();
-    let samples: Vec<PoseSample> = items
-        .par_iter()
-        .zip(&noised)
-        .map(|(c, n)| pose_sample(&c.graph, &n.coords, n.t, &schedule))
-        .collect();
-    let batch = Batch::new(&samples, device);
+    let batch = noised_batch(items, &noised, device);
     let drop = rng.gen::<f64>() < cfg.latent_dropout;
     let flags = match (&tr.encoder, drop) {
         (Some(enc), false) => {
