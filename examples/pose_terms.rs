@@ -7,9 +7,10 @@
 //! (no complementary protein atom within [`PARTNER_REACH`]): a buried polar group that makes no
 //! hydrogen bond pays its desolvation for nothing, which Vina does not charge. Input for studies
 //! of ranking rules (`scripts/term_study.py`, `scripts/polar_study.py`). Also reads the pose
-//! cache a benchmark writes (`benchmark --poses-cache`).
+//! cache a benchmark writes (`benchmark --poses-cache`). Given a pair potential
+//! (`train potential`), a last column holds each pose's score under it.
 //!
-//! Run: `cargo run --release --example pose_terms -- ../shared/data runs/conf7/confidence_poses_val.jsonl > val_terms.csv`.
+//! Run: `cargo run --release --example pose_terms -- ../shared/data runs/conf7/confidence_poses_val.jsonl [potential.json] > val_terms.csv`.
 
 use anyhow::{Context, Result};
 use disco_dock::chem::conformer::ConformerOptions;
@@ -17,8 +18,8 @@ use disco_dock::chem::Vec3;
 use disco_dock::io::dataset::{complex_files, PrepareCache};
 use disco_dock::chem::Protein;
 use disco_dock::graph::CellList;
-use disco_dock::physics::{protein_types, PocketBox, VinaLigand, VinaScorer, XsType, TERM_NAMES};
-use disco_dock::train::confidence::CachedComplex;
+use disco_dock::physics::{protein_types, ContactAtoms, PairPotential, PocketBox, VinaLigand, VinaScorer, XsType, TERM_NAMES};
+use disco_dock::train::confidence::{read_pose_cache, CachedComplex};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -61,13 +62,15 @@ impl ProteinAtoms {
 }
 
 /// CSV lines of one complex's poses.
-fn complex_lines(data: &Path, cache: &PrepareCache, entry: &CachedComplex) -> Result<Vec<String>> {
+fn complex_lines(data: &Path, cache: &PrepareCache, entry: &CachedComplex, potential: Option<&PairPotential>) -> Result<Vec<String>> {
     let files = complex_files(data, &entry.id)?;
     let (complex, _) = cache.get_or_prepare(&files, &ConformerOptions::default())?;
     let vina = VinaLigand::new(&complex.ligand.ligand, complex.ligand.torsions.len());
     let all: Vec<Vec3> = entry.poses.iter().flat_map(|p| p.coords.iter().copied()).collect();
     let scorer = VinaScorer::new(&complex.protein, &PocketBox::around(&all, 1.0), 1.0)?;
     let protein = ProteinAtoms::new(&complex.protein);
+    let coords: Vec<Vec3> = complex.protein.atoms.iter().map(|a| a.coord).collect();
+    let contacts = ContactAtoms::new(&coords, &protein.types);
     let fmt = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x:.4}"));
     entry
         .poses
@@ -76,8 +79,9 @@ fn complex_lines(data: &Path, cache: &PrepareCache, entry: &CachedComplex) -> Re
             let t = scorer.terms_exact(&vina, &p.coords)?;
             let terms: Vec<String> = t.inter.iter().chain(&t.intra).map(|v| format!("{v:.4}")).collect();
             let (buried, unpaired) = protein.buried_polar(&vina.types, &p.coords);
+            let pmf = potential.map_or(String::new(), |pot| format!(",{:.4}", pot.score(&contacts, &vina.types, &p.coords)));
             Ok(format!(
-                "{},{},{:.4},{},{},{},{},{},{buried},{unpaired}",
+                "{},{},{:.4},{},{},{},{},{},{buried},{unpaired}{pmf}",
                 entry.id,
                 p.rank.map_or(String::new(), |r| r.to_string()),
                 p.rmsd,
@@ -93,15 +97,15 @@ fn complex_lines(data: &Path, cache: &PrepareCache, entry: &CachedComplex) -> Re
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: pose_terms DATA POSES.jsonl";
+    let usage = "usage: pose_terms DATA POSES.jsonl [POTENTIAL.json]";
     let data = PathBuf::from(args.first().context(usage)?);
     let path = PathBuf::from(args.get(1).context(usage)?);
-    let text = std::fs::read_to_string(&path).with_context(|| path.display().to_string())?;
-    let entries: Vec<CachedComplex> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let entries = read_pose_cache(&path)?;
+    let potential = args.get(2).map(|p| PairPotential::load(Path::new(p))).transpose()?;
     let cache = PrepareCache::new(PrepareCache::default_dir());
     let names: Vec<String> = TERM_NAMES.iter().map(|n| format!("inter_{n}")).chain(TERM_NAMES.iter().map(|n| format!("intra_{n}"))).collect();
-    println!("id,rank,rmsd,energy,population,atoms,torsions,{},buried_polar,unpaired_polar", names.join(","));
-    let lines: Vec<Result<Vec<String>>> = entries.par_iter().map(|e| complex_lines(&data, &cache, e)).collect();
+    println!("id,rank,rmsd,energy,population,atoms,torsions,{},buried_polar,unpaired_polar{}", names.join(","), if potential.is_some() { ",pmf" } else { "" });
+    let lines: Vec<Result<Vec<String>>> = entries.par_iter().map(|e| complex_lines(&data, &cache, e, potential.as_ref())).collect();
     for (entry, lines) in entries.iter().zip(lines) {
         match lines {
             Ok(lines) => lines.iter().for_each(|l| println!("{l}")),

@@ -134,6 +134,10 @@ pub struct DockSettings {
     /// ignored) [default: the model's sampling.json, else 0].
     #[arg(long)]
     pub confidence_weight: Option<f64>,
+    /// Energy ranking: weight of the learned pair potential added to the energy, when the model
+    /// folder holds one (potential.json; 0: ignored) [default: the model's sampling.json, else 1].
+    #[arg(long)]
+    pub potential_weight: Option<f64>,
     /// Blind docking (no box): dock into this many of the pockets found on the protein surface,
     /// sharing the samples (0: sample over the whole protein).
     #[arg(long, default_value_t = disco_dock::dock::DEFAULT_BLIND_POCKETS)]
@@ -355,6 +359,34 @@ pub enum TrainCmd {
         #[command(flatten)]
         data: TrainData,
     },
+    /// The pair potential docking adds to the energy when ranking (`potential.json` in
+    /// <run>/best): fitted to docked training poses (--poses), or else the potential of mean
+    /// force of the training split's crystal contacts.
+    Potential {
+        #[command(flatten)]
+        data: TrainData,
+        /// Docked training poses (`train confidence --docking` writes
+        /// confidence_poses_train.jsonl): fit the potential so that energy plus potential ranks
+        /// each complex's poses within 2 Å first.
+        #[arg(long)]
+        poses: Option<PathBuf>,
+        /// Docked val poses (a pose cache, e.g. `benchmark --poses-cache`) to report top-1 on.
+        #[arg(long)]
+        val_poses: Option<PathBuf>,
+        /// Add to each training complex a native pose (its conformer fitted to the crystal ligand
+        /// and refined), so that complexes where docking found no right pose teach too.
+        #[arg(long)]
+        natives: bool,
+        /// L2 penalty of the fit.
+        #[arg(long, default_value_t = 0.1)]
+        l2: f64,
+        /// Smoothness penalty of the fit (squared differences of neighbouring distance bins).
+        #[arg(long, default_value_t = 0.0)]
+        smooth: f64,
+        /// Full-batch steps of the fit.
+        #[arg(long, default_value_t = 300)]
+        epochs: usize,
+    },
     /// The confidence model (needs score network and prior in <run>/best).
     Confidence {
         #[command(flatten)]
@@ -379,6 +411,9 @@ pub enum TrainCmd {
         /// Monte Carlo steps per pose with --docking (default: the model's sampling.json).
         #[arg(long)]
         search_steps: Option<usize>,
+        /// Reverse-diffusion steps per pose with --docking (default: the sampler's 20).
+        #[arg(long)]
+        steps: Option<usize>,
         /// Do not train: score the val poses with the confidence model(s) already in <run>/best
         /// (an ensemble when confidence_2, confidence_3, ... are there too; AUROC, top-1,
         /// confidence_val_scores.csv), e.g. to compare models on the same poses.
@@ -443,6 +478,7 @@ fn inference_settings(settings: &DockSettings, models: &Models) -> InferenceDefa
     out.latent_temperature = settings.latent_temperature.unwrap_or(out.latent_temperature);
     out.population_weight = settings.population_weight.unwrap_or(out.population_weight);
     out.confidence_weight = settings.confidence_weight.unwrap_or(out.confidence_weight);
+    out.potential_weight = settings.potential_weight.unwrap_or(out.potential_weight);
     let t = &mut out.temperatures;
     let fields: [(&Option<Vec<f64>>, fn(&mut Temperature) -> &mut f64); 3] =
         [(&settings.temp_sampling, |t| &mut t.sampling), (&settings.temp_psi, |t| &mut t.psi), (&settings.temp_sigma_data, |t| &mut t.sigma_data)];
@@ -463,7 +499,7 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
     if !(tuned.latent_temperature > 0.0 && tuned.latent_temperature.is_finite()) {
         bail!("--latent-temperature must be a positive number, got {}", tuned.latent_temperature);
     }
-    for (option, weight) in [("--population-weight", tuned.population_weight), ("--confidence-weight", tuned.confidence_weight)] {
+    for (option, weight) in [("--population-weight", tuned.population_weight), ("--confidence-weight", tuned.confidence_weight), ("--potential-weight", tuned.potential_weight)] {
         if !(weight >= 0.0 && weight.is_finite()) {
             bail!("{option} must be a number of at least 0, got {weight}");
         }
@@ -717,6 +753,29 @@ fn run_prepare(cmd: &PrepareCmd, quiet: bool) -> Result<()> {
     Ok(())
 }
 
+/// Fits the pair potential to the docked training poses in `poses` (the first --limit
+/// complexes), reporting top-1 on `val_poses` by energy and by energy plus potential.
+fn fit_potential(data: &TrainData, poses: &Path, val_poses: Option<&Path>, natives: bool, options: &train::potential::FitOptions, log: &mut dyn FnMut(&str)) -> Result<disco_dock::physics::PairPotential> {
+    use train::potential::{pose_sets, top1};
+    let skipped = |id: &str, e: &disco_dock::Error| eprintln!("{id}: skipped ({e})");
+    let mut entries = train::confidence::read_pose_cache(poses)?;
+    entries.truncate(data.limit.unwrap_or(usize::MAX));
+    let train_sets = pose_sets(&data.data, &entries, natives, &skipped);
+    let val_sets = match val_poses {
+        Some(path) => pose_sets(&data.data, &train::confidence::read_pose_cache(path)?, false, &skipped),
+        None => Vec::new(),
+    };
+    let count = |sets: &[train::potential::PoseSet]| sets.iter().map(|s| s.len()).sum::<usize>();
+    log(&format!("train potential: {} train complexes ({} poses), {} val complexes ({} poses)", train_sets.len(), count(&train_sets), val_sets.len(), count(&val_sets)));
+    let zero = disco_dock::physics::PairPotential::from_values(vec![0.0; disco_dock::physics::PairPotential::LEN], 0)?;
+    log(&format!("energy alone: train top-1 {:.1} %, val top-1 {:.1} %", top1(&train_sets, &zero, 0.0), top1(&val_sets, &zero, 0.0)));
+    let potential = train::potential::fit_potential(&train_sets, options, &mut |epoch, loss| log(&format!("epoch {epoch}: loss {loss:.4}")))?;
+    for weight in [0.5, 1.0, 1.5] {
+        log(&format!("energy + {weight} x potential: train top-1 {:.1} %, val top-1 {:.1} %", top1(&train_sets, &potential, weight), top1(&val_sets, &potential, weight)));
+    }
+    Ok(potential)
+}
+
 /// Training or validation complexes from a pack when given, else prepared from the split's files.
 fn load_split(data: &TrainData, split: &Path, pack: Option<&PathBuf>, limit: Option<usize>, quiet: bool) -> Result<Vec<train::data::TrainingComplex>> {
     let mut complexes = match pack {
@@ -783,7 +842,24 @@ fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
             let mut log = logger(&data.run, quiet)?;
             train::prior::train_prior(&encoder, &train_set, &val_set, &cfg, &data.run, dev, &mut log)?;
         }
-        TrainCmd::Confidence { data, complexes, samples, val_complexes, refine, docking, search_steps, evaluate_only } => {
+        TrainCmd::Potential { data, poses, val_poses, natives, l2, smooth, epochs } => {
+            device("cpu", data.threads)?;
+            let mut log = logger(&data.run, quiet)?;
+            let start = Instant::now();
+            let potential = match poses {
+                Some(path) => fit_potential(data, path, val_poses.as_deref(), *natives, &train::potential::FitOptions { l2: *l2, smooth: *smooth, epochs: *epochs, ..Default::default() }, &mut log)?,
+                None => {
+                    let train_set = load_split(data, &data.train_split, data.train_pack.as_ref(), data.limit, quiet)?;
+                    train::potential::learn_potential(&train_set)
+                }
+            };
+            let (_, best) = train::run_dirs(&data.run);
+            std::fs::create_dir_all(&best)?;
+            let path = best.join("potential.json");
+            potential.save(&path)?;
+            log(&format!("train potential: {} complexes in {:.1} s; wrote {}", potential.complexes, start.elapsed().as_secs_f64(), path.display()));
+        }
+        TrainCmd::Confidence { data, complexes, samples, val_complexes, refine, docking, search_steps, steps, evaluate_only } => {
             let dev = device(&data.device, data.threads)?;
             let (_, best) = train::run_dirs(&data.run);
             let models = Models::load(&best, dev)?;
@@ -803,7 +879,7 @@ fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
             let start = Instant::now();
             let (mut train_poses, mut val_poses) = if *docking {
                 let defaults = &models.defaults;
-                let steps = SamplerConfig::default().steps;
+                let steps = steps.unwrap_or(SamplerConfig::default().steps);
                 let options = |seed: u64| DockOptions {
                     sampling: sampling_options(*samples, steps, seed, defaults),
                     search_steps: search_steps.unwrap_or(defaults.search_steps),

@@ -200,6 +200,8 @@ pub struct PoseRow {
     pub affinity: Option<f64>,
     /// Total Vina-like energy used in ranking.
     pub energy: Option<f64>,
+    /// Learned pair-potential score, when the model has a potential.
+    pub potential: Option<f64>,
     /// PoseBusters-style validity.
     pub pb_valid: Option<bool>,
     /// Other poses within 2 Å of this one.
@@ -271,6 +273,7 @@ pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCach
             confidence: p.confidence,
             affinity: p.affinity,
             energy: p.energy,
+            potential: p.potential,
             pb_valid: p.pb_valid(),
             population: p.population,
             drift: p.drift,

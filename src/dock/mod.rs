@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::geometry::{bounding_box, rmsd};
 use crate::graph::{crop, pocket_residues};
 use crate::model::{pose_features, ComplexGraph};
-use crate::physics::{check_pose, monte_carlo, PocketBox, PoseChecks, RefineOptions, SearchOptions, VinaLigand, VinaScorer};
+use crate::physics::{check_pose, monte_carlo, protein_types, ContactAtoms, PairPotential, PocketBox, PoseChecks, RefineOptions, SearchOptions, VinaLigand, VinaScorer};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use models::{InferenceDefaults, Models};
@@ -111,23 +111,26 @@ pub struct RankWeights {
     /// Subtracted times the confidence logit, so the confidence model can overrule small energy
     /// differences (no effect on poses without confidence).
     pub confidence: f64,
+    /// Added times the pose's learned pair-potential score (no effect on poses without one).
+    pub potential: f64,
 }
 
 impl Default for RankWeights {
     fn default() -> Self {
-        RankWeights { population: models::DEFAULT_POPULATION_WEIGHT, confidence: models::DEFAULT_CONFIDENCE_WEIGHT }
+        RankWeights { population: models::DEFAULT_POPULATION_WEIGHT, confidence: models::DEFAULT_CONFIDENCE_WEIGHT, potential: models::DEFAULT_POTENTIAL_WEIGHT }
     }
 }
 
 impl RankWeights {
-    /// Energy-ranking key of a pose: energy less the population and confidence terms.
+    /// Energy-ranking key of a pose: energy less the population and confidence terms, plus the
+    /// pair-potential term.
     fn key(&self, pose: &DockedPose) -> f64 {
         let Some(energy) = pose.energy else { return f64::MAX };
         let logit = pose.confidence.map_or(0.0, |c| {
             let c = c.clamp(1e-6, 1.0 - 1e-6);
             (c / (1.0 - c)).ln()
         });
-        energy - self.population * (pose.population as f64).ln_1p() - self.confidence * logit
+        energy - self.population * (pose.population as f64).ln_1p() - self.confidence * logit + self.potential * pose.potential.unwrap_or(0.0)
     }
 }
 
@@ -147,6 +150,9 @@ pub struct DockedPose {
     pub affinity: Option<f64>,
     /// Vina-like inter + intra energy that refinement minimised (kcal/mol).
     pub energy: Option<f64>,
+    /// Score of the model's learned pair potential (kcal/mol, lower is better), which ranking
+    /// adds to the energy; none without a potential in the model folder.
+    pub potential: Option<f64>,
     /// Other poses of the same docking run within [`POPULATION_RMSD`] of this one: how often
     /// independent samples reached this binding mode (AutoDock's cluster population).
     pub population: usize,
@@ -358,10 +364,12 @@ fn dock_site(models: &Models, site: &Site, full: &Protein, ligand: &PreparedLiga
     };
     let finished: Vec<(f64, Vec<Vec3>, Option<(f64, f64)>)> = sampled.poses.into_par_iter().enumerate().map(finish_with_drift).collect();
     log::info!("{}: refined and scored in {:.1} s", ligand.ligand.name, start.elapsed().as_secs_f64());
+    let potentials = potential_scores(models.potential.as_ref(), &site.protein, &vina, finished.iter().map(|f| f.1.as_slice()));
     Ok(finished
         .into_iter()
+        .zip(potentials)
         .enumerate()
-        .map(|(i, (drift, coords, energy))| {
+        .map(|(i, ((drift, coords, energy), potential))| {
             let checks = check_pose(&ligand.ligand, &coords, &ligand.ligand.coords, full).ok();
             DockedPose {
                 rank: 0,
@@ -371,12 +379,22 @@ fn dock_site(models: &Models, site: &Site, full: &Protein, ligand: &PreparedLiga
                 confidence: None,
                 affinity: energy.map(|e| e.0),
                 energy: energy.map(|e| e.1),
+                potential,
                 latents: sampled.latents.as_ref().map(|l| l[i].clone()),
                 checks,
                 coords,
             }
         })
         .collect())
+}
+
+/// Each pose's score under the learned pair potential (none for all without one).
+fn potential_scores<'a>(potential: Option<&PairPotential>, protein: &Protein, vina: &VinaLigand, poses: impl Iterator<Item = &'a [Vec3]>) -> Vec<Option<f64>> {
+    let Some(potential) = potential else { return poses.map(|_| None).collect() };
+    let types = protein_types(protein);
+    let coords: Vec<Vec3> = protein.atoms.iter().map(|a| a.coord).collect();
+    let contacts = ContactAtoms::new(&coords, &types);
+    poses.map(|pose| Some(potential.score(&contacts, &vina.types, pose))).collect()
 }
 
 /// Sets each pose's confidence (when a confidence model is loaded) from its site's graph and
@@ -517,11 +535,11 @@ mod tests {
             volume_overlap: 0.0,
             pb_valid: valid,
         };
-        DockedPose { rank: 0, site: 0, population: 0, drift: 0.0, coords: vec![Vec3::repeat(tag)], confidence, affinity: Some(energy), energy: Some(energy), latents: None, checks: Some(checks) }
+        DockedPose { rank: 0, site: 0, population: 0, drift: 0.0, coords: vec![Vec3::repeat(tag)], confidence, affinity: Some(energy), energy: Some(energy), potential: None, latents: None, checks: Some(checks) }
     }
 
     fn weights(population: f64, confidence: f64) -> RankWeights {
-        RankWeights { population, confidence }
+        RankWeights { population, confidence, potential: 0.0 }
     }
 
     fn order(poses: &[DockedPose]) -> Vec<f64> {
@@ -567,6 +585,23 @@ mod tests {
         let mut weighted = make();
         rank_poses(&mut weighted, Ranking::Energy, &weights(0.0, 0.2));
         assert_eq!(order(&weighted)[0], 5.0, "-8.5 - 0.2 * 2.2 beats -9 + 0.2 * 2.2");
+    }
+
+    #[test]
+    fn the_pair_potential_adds_to_the_energy_by_its_weight() {
+        // -9.0 with potential +1 against -8.5 with potential -1
+        let make = || {
+            let mut poses = vec![pose(0.0, -9.0, None, true), pose(5.0, -8.5, None, true)];
+            poses[0].potential = Some(1.0);
+            poses[1].potential = Some(-1.0);
+            poses
+        };
+        let mut plain = make();
+        rank_poses(&mut plain, Ranking::Energy, &weights(0.0, 0.0));
+        assert_eq!(order(&plain)[0], 0.0);
+        let mut weighted = make();
+        rank_poses(&mut weighted, Ranking::Energy, &RankWeights { potential: 0.5, ..weights(0.0, 0.0) });
+        assert_eq!(order(&weighted)[0], 5.0, "-8.5 - 0.5 beats -9 + 0.5");
     }
 
     #[test]

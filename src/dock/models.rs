@@ -1,11 +1,13 @@
 //! The set of trained networks used for docking, loaded from a model folder
 //! (`score`, `prior`, `confidence`; each `<name>.json` + `<name>.safetensors`), with the
-//! inference settings tuned for them on val (`sampling.json`, optional).
+//! learned pair potential of the ranking (`potential.json`, optional) and the inference
+//! settings tuned for them on val (`sampling.json`, optional).
 
 use crate::diffusion::sampler::Temperatures;
 use crate::error::{Error, Result};
 use crate::model::store::{has_network, load_config, load_weights};
 use crate::model::{ConfidenceConfig, ConfidenceModel, LatentPrior, PriorConfig, ScoreConfig, ScoreModel};
+use crate::physics::PairPotential;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use tch::nn::VarStore;
@@ -21,6 +23,8 @@ pub struct Models {
     /// Confidence models: an ensemble whose logits are averaged (empty: none). The folder holds
     /// them as `confidence`, `confidence_2`, `confidence_3`, ... (see [`confidence_name`]).
     pub confidence: Vec<ConfidenceModel>,
+    /// Pair potential added to the energy when ranking (`potential.json`; none: not used).
+    pub potential: Option<PairPotential>,
     /// Device the networks live on.
     pub device: Device,
     /// Inference settings tuned for these networks (defaults of the docking commands).
@@ -41,6 +45,13 @@ pub const DEFAULT_POPULATION_WEIGHT: f64 = 1.0;
 /// until a confidence model earns it on val (see `sampling.json` of the shipped model).
 pub const DEFAULT_CONFIDENCE_WEIGHT: f64 = 0.0;
 
+/// Weight of the learned pair potential in energy ranking when a model folder does not say:
+/// 1, the scale it was fitted at (energy + potential).
+pub const DEFAULT_POTENTIAL_WEIGHT: f64 = 1.0;
+
+/// File of the learned pair potential in a model folder.
+pub const POTENTIAL_FILE: &str = "potential.json";
+
 /// Inference settings that belong to a trained model because they were tuned on val for it:
 /// read from `sampling.json` in the model folder; every field is optional.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -56,18 +67,20 @@ pub struct InferenceDefaults {
     pub population_weight: f64,
     /// Weight of the confidence logit subtracted from the energy when ranking (kcal/mol).
     pub confidence_weight: f64,
+    /// Weight of the learned pair potential added to the energy when ranking.
+    pub potential_weight: f64,
 }
 
 impl Default for InferenceDefaults {
     fn default() -> Self {
-        InferenceDefaults { temperatures: Temperatures::default(), latent_temperature: 1.5, search_steps: DEFAULT_SEARCH_STEPS, population_weight: DEFAULT_POPULATION_WEIGHT, confidence_weight: DEFAULT_CONFIDENCE_WEIGHT }
+        InferenceDefaults { temperatures: Temperatures::default(), latent_temperature: 1.5, search_steps: DEFAULT_SEARCH_STEPS, population_weight: DEFAULT_POPULATION_WEIGHT, confidence_weight: DEFAULT_CONFIDENCE_WEIGHT, potential_weight: DEFAULT_POTENTIAL_WEIGHT }
     }
 }
 
 impl InferenceDefaults {
     /// The weights energy ranking uses with these settings.
     pub fn rank_weights(&self) -> super::RankWeights {
-        super::RankWeights { population: self.population_weight, confidence: self.confidence_weight }
+        super::RankWeights { population: self.population_weight, confidence: self.confidence_weight, potential: self.potential_weight }
     }
 
     /// File name inside a model folder.
@@ -144,13 +157,15 @@ impl Models {
             stores.push(vs);
             confidence.push(m);
         }
+        let potential_path = dir.join(POTENTIAL_FILE);
+        let potential = if potential_path.exists() { Some(PairPotential::load(&potential_path)?) } else { None };
         let defaults = InferenceDefaults::load(dir)?;
-        Ok(Models { score, prior, confidence, device, defaults, _stores: stores })
+        Ok(Models { score, prior, confidence, potential, device, defaults, _stores: stores })
     }
 
     /// Wraps networks built elsewhere (e.g. during training).
     pub fn from_parts(score: ScoreModel, prior: Option<LatentPrior>, confidence: Vec<ConfidenceModel>, device: Device) -> Models {
-        Models { score, prior, confidence, device, defaults: InferenceDefaults::default(), _stores: Vec::new() }
+        Models { score, prior, confidence, potential: None, device, defaults: InferenceDefaults::default(), _stores: Vec::new() }
     }
 }
 
@@ -175,6 +190,19 @@ mod tests {
             ConfidenceModel::new(&vs.root(), &confidence);
             save_network(dir, &confidence_name(k), &confidence, &vs).unwrap();
         }
+    }
+
+    #[test]
+    fn a_pair_potential_in_the_folder_is_loaded_and_a_broken_one_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        write_models(dir.path(), &[]);
+        assert!(Models::load(dir.path(), Device::Cpu).unwrap().potential.is_none());
+        let potential = PairPotential::from_values(vec![0.5; PairPotential::LEN], 3).unwrap();
+        potential.save(&dir.path().join(POTENTIAL_FILE)).unwrap();
+        assert_eq!(Models::load(dir.path(), Device::Cpu).unwrap().potential, Some(potential));
+        std::fs::write(dir.path().join(POTENTIAL_FILE), "{}").unwrap();
+        let err = Models::load(dir.path(), Device::Cpu).err().unwrap().to_string();
+        assert!(err.contains(POTENTIAL_FILE), "{err}");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::io::sdf::sdf_record;
 use std::fmt::Write;
 use std::path::Path;
 
-/// SDF properties of a pose (rank, site, population, confidence, affinity, validity, latents).
+/// SDF properties of a pose (rank, site, population, confidence, affinity, energies, validity, latents).
 pub fn pose_properties(pose: &DockedPose) -> Vec<(String, String)> {
     let mut props = vec![
         ("rank".to_string(), pose.rank.to_string()),
@@ -25,6 +25,9 @@ pub fn pose_properties(pose: &DockedPose) -> Vec<(String, String)> {
     }
     if let Some(e) = pose.energy {
         props.push(("vina_energy".into(), format!("{e:.3}")));
+    }
+    if let Some(u) = pose.potential {
+        props.push(("pair_potential".into(), format!("{u:.3}")));
     }
     if let Some(c) = &pose.checks {
         props.push(("pb_valid".into(), c.pb_valid.to_string()));

@@ -1,8 +1,8 @@
 //! Physics of poses: a Vina-like empirical scoring function with precomputed grids
 //! ([`VinaScorer`]), local refinement of poses over translation, rotation and torsions by L-BFGS
 //! ([`refine()`]), conformer matching to a target pose ([`match_conformer`]), Vina-style Monte
-//! Carlo search around a pose ([`monte_carlo`]), and PoseBusters-style validity checks
-//! ([`check_pose`]).
+//! Carlo search around a pose ([`monte_carlo`]), PoseBusters-style validity checks
+//! ([`check_pose`]), and a knowledge-based pair potential learned from crystals ([`PairPotential`]).
 //!
 //! Poses move only rigidly and through torsions, so bond lengths, angles and rings keep the
 //! geometry of the RDKit conformer they came from.
@@ -10,6 +10,7 @@
 pub mod checks;
 mod grid;
 pub mod matching;
+pub mod pmf;
 pub mod refine;
 pub mod search;
 pub mod typing;
@@ -17,6 +18,7 @@ pub mod vina;
 
 pub use checks::{check_pose, PoseChecks};
 pub use matching::{match_conformer, Matched};
+pub use pmf::{ContactAtoms, PairCounts, PairPotential, PMF_BINS};
 pub use refine::{refine, Refined, RefineOptions};
 pub use search::{monte_carlo, SearchOptions};
 pub use typing::{ligand_types, protein_types, XsType};

@@ -128,6 +128,17 @@ impl CachedComplex {
     }
 }
 
+/// The complexes of a pose cache's text; a line cut by an interruption does not parse and is
+/// skipped (its complex is docked again).
+fn parse_pose_cache(text: &str) -> Vec<CachedComplex> {
+    text.lines().filter_map(|l| serde_json::from_str::<CachedComplex>(l).ok()).collect()
+}
+
+/// Reads a pose cache (`confidence_poses_*.jsonl`, `benchmark --poses-cache`).
+pub fn read_pose_cache(path: &Path) -> Result<Vec<CachedComplex>> {
+    Ok(parse_pose_cache(&crate::io::read_text(path)?))
+}
+
 /// Post-processing applied to sampled poses before labelling (e.g. physics refinement), so the
 /// confidence model sees poses as docking will produce them.
 pub type PostProcess<'a> = &'a (dyn Fn(&TrainingComplex, Vec<Vec<Vec3>>) -> Vec<Vec<Vec3>> + Sync);
@@ -203,12 +214,8 @@ pub fn docked_poses(
     cache: &Path,
     log: &mut dyn FnMut(&str),
 ) -> Result<Vec<LabelledPose>> {
-    let mut cached: HashMap<String, Vec<LabelledPose>> = HashMap::new();
     let text = if cache.exists() { std::fs::read_to_string(cache).map_err(|e| Error::io(cache, e))? } else { String::new() };
-    // A line cut by an interruption does not parse: that complex is docked again.
-    for entry in text.lines().filter_map(|l| serde_json::from_str::<CachedComplex>(l).ok()) {
-        cached.insert(entry.id, entry.poses);
-    }
+    let mut cached: HashMap<String, Vec<LabelledPose>> = parse_pose_cache(&text).into_iter().map(|e| (e.id, e.poses)).collect();
     if !text.is_empty() {
         log(&format!("{}: {} complexes already docked", cache.display(), cached.len()));
     }

@@ -1,8 +1,10 @@
 //! Training: the score network with its latent encoder (end-to-end, DisCo-Diff), the
-//! autoregressive prior, and the confidence model. Training resumes from checkpoints.
+//! autoregressive prior, the confidence model, and a knowledge-based pair potential from crystal
+//! contacts. Training resumes from checkpoints.
 
 pub mod confidence;
 pub mod data;
+pub mod potential;
 pub mod prior;
 pub mod score;
 

@@ -1,19 +1,21 @@
 #!/usr/bin/env python3
-"""Does a charge for buried, unpaired polar ligand atoms rank docked poses better?
+"""Does an extra per-pose term rank docked poses better?
 
-Reads `examples/pose_terms.rs` output (per pose: RMSD, energy, buried_polar, unpaired_polar) and
-the benchmark's per-pose rows (`benchmark --poses-out`: confidence, PB-validity) of the same run,
-and prints top-1 (% of complexes whose first pose lies within 2 Å) for the docking rule
-`energy - c * logit(confidence) + w * unpaired_polar`, PB-valid poses first, over a grid of w.
+Reads `examples/pose_terms.rs` output (per pose: RMSD, energy and extra terms such as
+unpaired_polar, buried polar donors/acceptors without a partner, or pmf, the score under a
+learned pair potential) and the benchmark's per-pose rows (`benchmark --poses-out`: confidence,
+PB-validity) of the same run, and prints top-1 (% of complexes whose first pose lies within 2 Å)
+for the docking rule `energy - c * logit(confidence) + w * TERM`, PB-valid poses first, over a
+grid of w.
 
-Usage: python3 scripts/polar_study.py TERMS.csv POSES.csv [--confidence-weight 2]
+Usage: python3 scripts/extra_term_study.py TERMS.csv POSES.csv [--term unpaired_polar] [--confidence-weight 2]
 """
 import argparse
 import csv
 import math
 from collections import defaultdict
 
-WEIGHTS = [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0]
+WEIGHTS = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0]
 
 
 def logit(p):
@@ -21,8 +23,8 @@ def logit(p):
     return math.log(p / (1 - p))
 
 
-def load(terms_path, poses_path):
-    """Poses per complex: dicts with rmsd, energy, unpaired, buried, logit, valid."""
+def load(terms_path, poses_path, term):
+    """Poses per complex: dicts with rmsd, energy, the extra term, logit, valid."""
     extra = {}
     for r in csv.DictReader(open(poses_path)):
         conf = float(r["confidence"]) if r["confidence"] else 0.5
@@ -34,8 +36,7 @@ def load(terms_path, poses_path):
             continue
         lg, valid = extra[key]
         poses[r["id"]].append({
-            "rmsd": float(r["rmsd"]), "energy": float(r["energy"]), "unpaired": int(r["unpaired_polar"]),
-            "buried": int(r["buried_polar"]), "logit": lg, "valid": valid,
+            "rmsd": float(r["rmsd"]), "energy": float(r["energy"]), "term": float(r[term]), "logit": lg, "valid": valid,
         })
     return poses
 
@@ -53,22 +54,23 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("terms")
     ap.add_argument("poses")
+    ap.add_argument("--term", default="unpaired_polar")
     ap.add_argument("--confidence-weight", type=float, default=2.0)
     a = ap.parse_args()
-    poses = load(a.terms, a.poses)
+    poses = load(a.terms, a.poses, a.term)
     c = a.confidence_weight
     right = [p for ps in poses.values() for p in ps if p["rmsd"] < 2.0]
     wrong = [p for ps in poses.values() for p in ps if p["rmsd"] >= 2.0]
     mean = lambda xs, f: sum(f(x) for x in xs) / max(len(xs), 1)
     print(f"{len(poses)} complexes, {len(right)} poses within 2 Å, {len(wrong)} beyond")
-    print(f"mean buried polar: right {mean(right, lambda p: p['buried']):.2f}, wrong {mean(wrong, lambda p: p['buried']):.2f}")
-    print(f"mean unpaired polar: right {mean(right, lambda p: p['unpaired']):.2f}, wrong {mean(wrong, lambda p: p['unpaired']):.2f}")
+    print(f"mean {a.term}: right {mean(right, lambda p: p['term']):.2f}, wrong {mean(wrong, lambda p: p['term']):.2f}")
     oracle = 100.0 * sum(any(p["rmsd"] < 2.0 for p in ps) for ps in poses.values()) / len(poses)
     print(f"any pose within 2 Å: {oracle:.1f} %")
-    print("w (kcal/mol per unpaired buried polar atom) | top-1 % (with confidence) | top-1 % (energy only)")
+    print(f"{a.term} alone: top-1 {top1(poses, lambda p: p['term']):.1f} %")
+    print(f"w (kcal/mol per unit of {a.term}) | top-1 % (with confidence) | top-1 % (energy only)")
     for w in WEIGHTS:
-        with_conf = top1(poses, lambda p: p["energy"] - c * p["logit"] + w * p["unpaired"])
-        energy_only = top1(poses, lambda p: p["energy"] + w * p["unpaired"])
+        with_conf = top1(poses, lambda p: p["energy"] - c * p["logit"] + w * p["term"])
+        energy_only = top1(poses, lambda p: p["energy"] + w * p["term"])
         print(f"{w:.2f} | {with_conf:.1f} | {energy_only:.1f}")
 
 
