@@ -6,7 +6,7 @@
 //! [`BURIED_NEIGHBOURS`] protein heavy atoms within [`BURIED_REACH`]), and those of them without a partner
 //! (no complementary protein atom within [`PARTNER_REACH`]): a buried polar group that makes no
 //! hydrogen bond pays its desolvation for nothing, which Vina does not charge. Input for studies
-//! of ranking rules (`scripts/term_study.py`, `scripts/polar_study.py`). Also reads the pose
+//! of ranking rules (`scripts/term_study.py`, `scripts/extra_term_study.py`). Also reads the pose
 //! cache a benchmark writes (`benchmark --poses-cache`). Given a pair potential
 //! (`train potential`), a last column holds each pose's score under it.
 //!

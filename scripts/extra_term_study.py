@@ -9,6 +9,7 @@ for the docking rule `energy - c * logit(confidence) + w * TERM`, PB-valid poses
 grid of w.
 
 Usage: python3 scripts/extra_term_study.py TERMS.csv POSES.csv [--term unpaired_polar] [--confidence-weight 2]
+(A column of the benchmark rows themselves, e.g. drift: POSES.csv POSES.csv --term drift.)
 """
 import argparse
 import csv

@@ -297,7 +297,8 @@ pub const EXPLORE_FRACTION: f64 = 0.25;
 
 /// Docks one prepared ligand into a prepared target and ranks all poses together. With several
 /// sites, [`EXPLORE_FRACTION`] of the samples (at least one per site) are spread over them and
-/// the rest go to the site of the best-ranked pose; each batch has its own seed.
+/// the rest go to the site of the best-ranked pose (ranked by the full rule, confidence
+/// included); each batch has its own seed.
 pub fn dock(models: &Models, target: &Target, ligand: &PreparedLigand, options: &DockOptions) -> Result<DockResult> {
     let start = Instant::now();
     let total = options.sampling.samples;
@@ -321,7 +322,11 @@ pub fn dock(models: &Models, target: &Target, ligand: &PreparedLigand, options: 
         }
     }
     if total > explore {
+        // the leader is chosen by the same rule as the final ranking, confidence included
         rank_poses(&mut poses, options.ranking, &options.weights);
+        if attach_confidence(models, target, ligand, &mut poses) {
+            rank_poses(&mut poses, options.ranking, &options.weights);
+        }
         if let Some(k) = poses.first().map(|p| p.site) {
             log::info!("{}: site {k} leads after {explore} samples; it gets the other {}", ligand.ligand.name, total - explore);
             match run(k, total - explore, n_sites) {
