@@ -768,10 +768,14 @@ fn fit_potential(data: &TrainData, poses: &Path, val_poses: Option<&Path>, nativ
     let count = |sets: &[train::potential::PoseSet]| sets.iter().map(|s| s.len()).sum::<usize>();
     log(&format!("train potential: {} train complexes ({} poses), {} val complexes ({} poses)", train_sets.len(), count(&train_sets), val_sets.len(), count(&val_sets)));
     let zero = disco_dock::physics::PairPotential::from_values(vec![0.0; disco_dock::physics::PairPotential::LEN], 0)?;
-    log(&format!("energy alone: train top-1 {:.1} %, val top-1 {:.1} %", top1(&train_sets, &zero, 0.0), top1(&val_sets, &zero, 0.0)));
+    let report = |what: &str, potential: &disco_dock::physics::PairPotential, weight: f64| {
+        let val = if val_sets.is_empty() { String::new() } else { format!(", val top-1 {:.1} %", top1(&val_sets, potential, weight)) };
+        format!("{what}: train top-1 {:.1} %{val}", top1(&train_sets, potential, weight))
+    };
+    log(&report("energy alone", &zero, 0.0));
     let potential = train::potential::fit_potential(&train_sets, options, &mut |epoch, loss| log(&format!("epoch {epoch}: loss {loss:.4}")))?;
     for weight in [0.5, 1.0, 1.5] {
-        log(&format!("energy + {weight} x potential: train top-1 {:.1} %, val top-1 {:.1} %", top1(&train_sets, &potential, weight), top1(&val_sets, &potential, weight)));
+        log(&report(&format!("energy + {weight} x potential"), &potential, weight));
     }
     Ok(potential)
 }

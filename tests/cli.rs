@@ -1,6 +1,7 @@
 //! End-to-end tests of the `disco-dock` binary: docking the shipped example, a resumable
-//! screen, a CSV batch with a bad row, blind docking, pockets, and a benchmark's pose cache scored
-//! by `train confidence --evaluate-only` (when ../shared/data is present). They use a small,
+//! screen, a CSV batch with a bad row, blind docking, pockets, a benchmark's pose cache scored
+//! by `train confidence --evaluate-only`, and `train potential` (the last two when
+//! ../shared/data is present). They use a small,
 //! untrained model written to a temporary folder (the code paths are the real ones; pose quality
 //! is not tested here).
 
@@ -189,23 +190,31 @@ fn shared_data() -> Option<PathBuf> {
     None
 }
 
-#[test]
-fn a_benchmarks_pose_cache_is_scored_by_evaluate_only() {
-    let Some(data) = shared_data() else { return };
-    let (tmp, model, _) = workspace();
+/// Benchmarks the first val complex (pocket given, 3 fast samples) with the model in `model`,
+/// writing its poses to `cache`; returns the complex id and a split file naming it.
+fn benchmark_first_val_complex(tmp: &Path, data: &Path, model: &str, cache: &Path) -> (String, PathBuf) {
     let id = std::fs::read_to_string(data.join("splits/val.txt")).unwrap().lines().next().unwrap().trim().to_string();
-    let split = tmp.path().join("split.txt");
+    let split = tmp.join("split.txt");
     std::fs::write(&split, format!("{id}\n")).unwrap();
-    let run = tmp.path().join("run");
-    std::fs::create_dir_all(run.join("best")).unwrap();
-    let cache = run.join("confidence_poses_val.jsonl");
-    let (data, split, report) = (data.to_str().unwrap(), split.to_str().unwrap(), tmp.path().join("bench.csv"));
+    let report = tmp.join("bench.csv");
     let fast = ["--samples", "3", "--steps", "4", "--threads", "1", "--search-steps", "2"];
-    let mut args = vec!["benchmark", "--data", data, "--split", split, "--pocket", "crystal", "--model", &model];
+    let mut args = vec!["benchmark", "--data", data.to_str().unwrap(), "--split", split.to_str().unwrap(), "--pocket", "crystal", "--model", model];
     args.extend(fast);
     args.extend(["--out", report.to_str().unwrap(), "--poses-cache", cache.to_str().unwrap()]);
     let out = disco(&args);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    (id, split)
+}
+
+#[test]
+fn a_benchmarks_pose_cache_is_scored_by_evaluate_only() {
+    let Some(data) = shared_data() else { return };
+    let (tmp, model, _) = workspace();
+    let run = tmp.path().join("run");
+    std::fs::create_dir_all(run.join("best")).unwrap();
+    let cache = run.join("confidence_poses_val.jsonl");
+    let (id, split) = benchmark_first_val_complex(tmp.path(), &data, &model, &cache);
+    let (data, split) = (data.to_str().unwrap(), split.to_str().unwrap());
     let text = std::fs::read_to_string(&cache).unwrap();
     let entry: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
     assert_eq!(entry["id"], id.as_str());
@@ -228,4 +237,33 @@ fn a_benchmarks_pose_cache_is_scored_by_evaluate_only() {
     assert!(log.contains("1 complexes already docked") && log.contains("1 network(s)"), "{log}");
     let train_cache = std::fs::read_to_string(run.join("confidence_poses_train.jsonl")).unwrap_or_default();
     assert!(train_cache.is_empty(), "evaluation docks no training complex");
+}
+
+#[test]
+fn a_pair_potential_is_learned_from_crystals_or_docked_poses_and_used_by_docking() {
+    let Some(data) = shared_data() else { return };
+    let (tmp, model, out) = workspace();
+    let data_arg = data.to_str().unwrap();
+    // the potential of mean force of five training complexes' crystal contacts
+    let pmf = tmp.path().join("pmf");
+    let r = disco(&["train", "potential", "--run", pmf.to_str().unwrap(), "--data", data_arg, "--limit", "5", "--threads", "1", "--quiet"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let potential = pmf.join("best/potential.json");
+    assert!(potential.is_file());
+    // fitted to a benchmark's docked poses, native poses added so that right poses exist
+    let cache = tmp.path().join("poses.jsonl");
+    benchmark_first_val_complex(tmp.path(), &data, &model, &cache);
+    let fit = tmp.path().join("fit");
+    let args = ["train", "potential", "--run", fit.to_str().unwrap(), "--data", data_arg, "--poses", cache.to_str().unwrap(), "--natives", "--epochs", "20", "--threads", "1"];
+    let r = disco(&args);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("energy + 1 x potential: train top-1"));
+    // docking adds a potential found in the model folder and writes each pose's score
+    std::fs::copy(&potential, Path::new(&model).join("potential.json")).unwrap();
+    let mut args = vec!["--protein", "examples/1iep/protein.pdbqt.gz", "--ligand", "examples/1iep/imatinib.smi"];
+    args.extend(["--autobox-ligand", "examples/1iep/ligand.pdbqt", "--model", &model, "--out", &out, "--quiet"]);
+    args.extend(FAST);
+    let r = disco(&args);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(std::fs::read_to_string(Path::new(&out).join("poses.sdf")).unwrap().contains("> <pair_potential>"));
 }
