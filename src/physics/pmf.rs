@@ -6,8 +6,9 @@
 //! complexes differ from those of all pairs: ΔW_ab(r) = −ln(p_ab(r) / p(r)), with p_ab(r) the
 //! share of the (a, b) contacts within the cutoff that fall in distance bin r and p(r) the same
 //! share over all type pairs (Gohlke, Hendlich & Klebe 2000). Rare pairs are shrunk towards p(r)
-//! by pseudo-counts, so a pair seen a few times scores about zero. Units are kT per pair; lower
-//! is more native-like, as with an energy.
+//! by pseudo-counts, so a pair seen a few times scores about zero (units: kT per pair). The same
+//! values can instead be fitted to docked poses (`train::potential`), in kcal/mol, as a
+//! correction docking adds to the Vina-like energy. Lower is more native-like, as with an energy.
 
 use super::XsType;
 use crate::chem::Vec3;
