@@ -69,8 +69,7 @@ fn complex_lines(data: &Path, cache: &PrepareCache, entry: &CachedComplex, poten
     let all: Vec<Vec3> = entry.poses.iter().flat_map(|p| p.coords.iter().copied()).collect();
     let scorer = VinaScorer::new(&complex.protein, &PocketBox::around(&all, 1.0), 1.0)?;
     let protein = ProteinAtoms::new(&complex.protein);
-    let coords: Vec<Vec3> = complex.protein.atoms.iter().map(|a| a.coord).collect();
-    let contacts = ContactAtoms::new(&coords, &protein.types);
+    let contacts = ContactAtoms::new(protein.cells.points(), protein.types.clone());
     let fmt = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x:.4}"));
     entry
         .poses

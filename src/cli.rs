@@ -373,8 +373,9 @@ pub enum TrainCmd {
         /// Docked val poses (a pose cache, e.g. `benchmark --poses-cache`) to report top-1 on.
         #[arg(long)]
         val_poses: Option<PathBuf>,
-        /// Add to each training complex a native pose (its conformer fitted to the crystal ligand
-        /// and refined), so that complexes where docking found no right pose teach too.
+        /// Add to each training complex a native pose (its conformer fitted to the crystal ligand,
+        /// perturbed and searched like a docked pose), so that complexes where docking found no
+        /// right pose teach too.
         #[arg(long)]
         natives: bool,
         /// L2 penalty of the fit.

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::geometry::{bounding_box, rmsd};
 use crate::graph::{crop, pocket_residues};
 use crate::model::{pose_features, ComplexGraph};
-use crate::physics::{check_pose, monte_carlo, protein_types, ContactAtoms, PairPotential, PocketBox, PoseChecks, RefineOptions, SearchOptions, VinaLigand, VinaScorer};
+use crate::physics::{check_pose, monte_carlo, ContactAtoms, PairPotential, PocketBox, PoseChecks, RefineOptions, SearchOptions, VinaLigand, VinaScorer};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use models::{InferenceDefaults, Models};
@@ -396,9 +396,7 @@ fn dock_site(models: &Models, site: &Site, full: &Protein, ligand: &PreparedLiga
 /// Each pose's score under the learned pair potential (none for all without one).
 fn potential_scores<'a>(potential: Option<&PairPotential>, protein: &Protein, vina: &VinaLigand, poses: impl Iterator<Item = &'a [Vec3]>) -> Vec<Option<f64>> {
     let Some(potential) = potential else { return poses.map(|_| None).collect() };
-    let types = protein_types(protein);
-    let coords: Vec<Vec3> = protein.atoms.iter().map(|a| a.coord).collect();
-    let contacts = ContactAtoms::new(&coords, &types);
+    let contacts = ContactAtoms::of_protein(protein);
     poses.map(|pose| Some(potential.score(&contacts, &vina.types, pose))).collect()
 }
 

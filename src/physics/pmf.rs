@@ -10,8 +10,8 @@
 //! values can instead be fitted to docked poses (`train::potential`), in kcal/mol, as a
 //! correction docking adds to the Vina-like energy. Lower is more native-like, as with an energy.
 
-use super::XsType;
-use crate::chem::Vec3;
+use super::{protein_types, XsType};
+use crate::chem::{Protein, Vec3};
 use crate::error::{Error, Result};
 use crate::graph::CellList;
 use serde::{Deserialize, Serialize};
@@ -60,15 +60,21 @@ fn slot(ligand: XsType, protein: XsType, bin: usize) -> usize {
 }
 
 /// The protein's heavy atoms in a cell list with their XS types, for counting and scoring pairs.
-pub struct ContactAtoms<'a> {
+pub struct ContactAtoms {
     cells: CellList,
-    types: &'a [XsType],
+    types: Vec<XsType>,
 }
 
-impl<'a> ContactAtoms<'a> {
+impl ContactAtoms {
     /// Indexes protein atom `coords` of XS `types` (same order).
-    pub fn new(coords: &[Vec3], types: &'a [XsType]) -> Self {
+    pub fn new(coords: &[Vec3], types: Vec<XsType>) -> Self {
         ContactAtoms { cells: CellList::new(coords, PMF_CUTOFF), types }
+    }
+
+    /// Indexes a protein's heavy atoms with their XS types.
+    pub fn of_protein(protein: &Protein) -> Self {
+        let coords: Vec<Vec3> = protein.atoms.iter().map(|a| a.coord).collect();
+        Self::new(&coords, protein_types(protein))
     }
 
     /// Contact counts of a pose per (ligand class, protein class, distance bin), in the order of
@@ -217,7 +223,7 @@ mod tests {
         use XsType::*;
         let protein_coords = vec![v(0.0, 0.0, 0.0), v(10.0, 0.0, 0.0)];
         let protein_types = vec![NitrogenDonor, CarbonHydrophobic];
-        let protein = ContactAtoms::new(&protein_coords, &protein_types);
+        let protein = ContactAtoms::new(&protein_coords, protein_types);
         let ligand_types = vec![OxygenAcceptor, CarbonHydrophobic];
         let mut counts = PairCounts::default();
         for _ in 0..500 {
@@ -241,7 +247,7 @@ mod tests {
         let protein_coords = vec![v(0.0, 0.0, 0.0)];
         let types = vec![XsType::CarbonPolar];
         let mut counts = PairCounts::default();
-        counts.add(&ContactAtoms::new(&protein_coords, &types), &types, &[v(3.7, 0.0, 0.0)]);
+        counts.add(&ContactAtoms::new(&protein_coords, types.clone()), &types, &[v(3.7, 0.0, 0.0)]);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("potential.json");
         let pot = counts.potential();

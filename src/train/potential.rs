@@ -10,7 +10,7 @@ use crate::chem::conformer::ConformerOptions;
 use crate::error::{Error, Result};
 use crate::chem::Vec3;
 use crate::io::dataset::{complex_files, PrepareCache, PreparedComplex};
-use crate::physics::{match_conformer, monte_carlo, protein_types, ContactAtoms, PairCounts, PairPotential, PocketBox, PMF_BINS, RefineOptions, SearchOptions, VinaLigand, VinaScorer};
+use crate::physics::{match_conformer, monte_carlo, ContactAtoms, PairCounts, PairPotential, PocketBox, PMF_BINS, RefineOptions, SearchOptions, VinaLigand, VinaScorer};
 use rayon::prelude::*;
 use std::path::Path;
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
@@ -24,11 +24,9 @@ pub fn learn_potential(complexes: &[TrainingComplex]) -> PairPotential {
     complexes
         .par_iter()
         .map(|c| {
-            let types = protein_types(&c.pocket);
-            let coords: Vec<_> = c.pocket.atoms.iter().map(|a| a.coord).collect();
             let ligand = VinaLigand::new(&c.graph.ligand, c.graph.torsions.len());
             let mut counts = PairCounts::default();
-            counts.add(&ContactAtoms::new(&coords, &types), &ligand.types, &c.crystal);
+            counts.add(&ContactAtoms::of_protein(&c.pocket), &ligand.types, &c.crystal);
             counts
         })
         .reduce(PairCounts::default, PairCounts::merge)
@@ -88,7 +86,8 @@ const NATIVE_SEARCH_STEPS: usize = 30;
 /// (conformer matching), shifted by 1 Å and its torsions turned by about 20°, then searched and
 /// refined on the Vina-like energy as docked poses are; with its energy (inter + intra,
 /// kcal/mol) and RMSD to the crystal ligand (the search may leave the crystal site, so it is
-/// labelled like any docked pose).
+/// labelled by RMSD too: plain RMSD in the shared atom order, an upper bound of the
+/// symmetry-corrected RMSD docked poses carry).
 fn native_pose(complex: &PreparedComplex, ligand: &VinaLigand) -> Result<(Vec<Vec3>, f64, f64)> {
     use rand::SeedableRng;
     use rand_distr::{Distribution, Normal, UnitSphere};
@@ -121,9 +120,7 @@ pub fn pose_sets(data: &Path, entries: &[CachedComplex], natives: bool, skipped:
                 let files = complex_files(data, &entry.id)?;
                 let (complex, _) = cache.get_or_prepare(&files, &ConformerOptions::default())?;
                 let ligand = VinaLigand::new(&complex.ligand.ligand, complex.ligand.torsions.len());
-                let types = protein_types(&complex.protein);
-                let coords: Vec<_> = complex.protein.atoms.iter().map(|a| a.coord).collect();
-                let contacts = ContactAtoms::new(&coords, &types);
+                let contacts = ContactAtoms::of_protein(&complex.protein);
                 let mut set = PoseSet { id: entry.id.clone(), histograms: Vec::new(), energies: Vec::new(), rmsds: Vec::new() };
                 let mut add = |coords: &[Vec3], energy: f64, rmsd: f64| {
                     set.histograms.extend(contacts.histogram(&ligand.types, coords));
@@ -221,7 +218,7 @@ mod tests {
         let protein: Vec<Vec3> = (0..n).map(|i| Vec3::new(20.0 * i as f64, 0.0, 0.0)).collect();
         let types = vec![XsType::CarbonHydrophobic; n];
         let ligand: Vec<Vec3> = protein.iter().map(|p| p + Vec3::new(0.0, 4.2, 0.0)).collect();
-        ContactAtoms::new(&protein, &types).histogram(&vec![XsType::CarbonHydrophobic; n], &ligand)
+        ContactAtoms::new(&protein, types).histogram(&vec![XsType::CarbonHydrophobic; n], &ligand)
     }
 
     /// Complexes whose right pose makes more carbon contacts but has a worse energy than a
