@@ -31,8 +31,8 @@ fn crystal_coords(path: &std::path::Path) -> Result<Vec<Vec3>> {
     lig.reference.context("no 3D coordinates")
 }
 
-/// The default search, with fields overridden by POCKET_CLEARANCE, POCKET_RAY, POCKET_LINES and
-/// POCKET_MIN_POINTS (for tuning on val).
+/// The default search, with fields overridden by POCKET_CLEARANCE, POCKET_RAY, POCKET_LINES,
+/// POCKET_MIN_POINTS, POCKET_HOTSPOT and POCKET_SPLIT (for tuning on val).
 fn search_from_env() -> Result<PocketSearch> {
     let mut s = PocketSearch::default();
     let var = |name: &str| std::env::var(name).ok();
@@ -47,6 +47,12 @@ fn search_from_env() -> Result<PocketSearch> {
     }
     if let Some(v) = var("POCKET_MIN_POINTS") {
         s.min_points = v.parse()?;
+    }
+    if let Some(v) = var("POCKET_HOTSPOT") {
+        s.hotspot_radius = v.parse()?;
+    }
+    if let Some(v) = var("POCKET_SPLIT") {
+        s.split_distance = v.parse()?;
     }
     Ok(s)
 }
