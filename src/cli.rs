@@ -142,6 +142,10 @@ pub struct DockSettings {
     /// sharing the samples (0: sample over the whole protein).
     #[arg(long, default_value_t = disco_dock::dock::DEFAULT_BLIND_POCKETS)]
     pub blind_pockets: usize,
+    /// Blind docking into several pockets: share of the samples spread over them first; the
+    /// rest goes to the pocket of the best pose so far (1: an even split).
+    #[arg(long, default_value_t = disco_dock::dock::EXPLORE_FRACTION)]
+    pub explore_fraction: f64,
     /// Box centre (Å), with --size.
     #[arg(long, num_args = 3, value_names = ["X", "Y", "Z"], allow_negative_numbers = true)]
     pub center: Option<Vec<f64>>,
@@ -505,6 +509,9 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
             bail!("{option} must be a number of at least 0, got {weight}");
         }
     }
+    if !(settings.explore_fraction > 0.0 && settings.explore_fraction <= 1.0) {
+        bail!("--explore-fraction must lie in (0, 1], got {}", settings.explore_fraction);
+    }
     Ok(DockOptions {
         sampling,
         refine: !settings.no_refine,
@@ -512,6 +519,7 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
         ranking: settings.ranking.parse()?,
         weights: tuned.rank_weights(),
         blind_pockets: settings.blind_pockets,
+        explore_fraction: settings.explore_fraction,
         ..Default::default()
     })
 }

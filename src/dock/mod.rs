@@ -94,11 +94,14 @@ pub struct DockOptions {
     pub crop_margin: f64,
     /// Blind docking: dock into this many of the pockets found (0: the whole protein).
     pub blind_pockets: usize,
+    /// Blind docking into several pockets: share of the samples spread over them before the
+    /// rest goes to the leading one ([`EXPLORE_FRACTION`] by default; 1: an even split).
+    pub explore_fraction: f64,
 }
 
 impl Default for DockOptions {
     fn default() -> Self {
-        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, ranking: Ranking::Energy, weights: RankWeights::default(), crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS }
+        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, ranking: Ranking::Energy, weights: RankWeights::default(), crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS, explore_fraction: EXPLORE_FRACTION }
     }
 }
 
@@ -291,19 +294,30 @@ fn grid_spacing(b: &PocketBox) -> f64 {
     }
 }
 
-/// Share of the samples spent exploring when a target has several sites (blind docking): they
-/// are spread over the sites, and the rest go to the site holding the best pose so far.
+/// Default share of the samples spent exploring when a target has several sites (blind
+/// docking): they are spread over the sites, and the rest go to the site holding the best pose
+/// so far ([`DockOptions::explore_fraction`]).
 pub const EXPLORE_FRACTION: f64 = 0.25;
 
+/// Samples spread over `n_sites` sites before the rest goes to the leading one: `fraction` of
+/// `total`, at least one per site, all of them for a single site.
+fn explore_samples(total: usize, n_sites: usize, fraction: f64) -> usize {
+    if n_sites > 1 {
+        ((total as f64 * fraction).ceil() as usize).max(n_sites).min(total)
+    } else {
+        total
+    }
+}
+
 /// Docks one prepared ligand into a prepared target and ranks all poses together. With several
-/// sites, [`EXPLORE_FRACTION`] of the samples (at least one per site) are spread over them and
+/// sites, `options.explore_fraction` of the samples (at least one per site) are spread over them and
 /// the rest go to the site of the best-ranked pose (ranked by the full rule, confidence
 /// included); each batch has its own seed.
 pub fn dock(models: &Models, target: &Target, ligand: &PreparedLigand, options: &DockOptions) -> Result<DockResult> {
     let start = Instant::now();
     let total = options.sampling.samples;
     let n_sites = target.sites.len();
-    let explore = if n_sites > 1 { ((total as f64 * EXPLORE_FRACTION).ceil() as usize).max(n_sites).min(total) } else { total };
+    let explore = explore_samples(total, n_sites, options.explore_fraction);
     let run = |k: usize, samples: usize, batch: usize| -> Result<Vec<DockedPose>> {
         let mut site_options = options.clone();
         site_options.sampling.samples = samples;
@@ -525,6 +539,16 @@ pub fn sampling_options(samples: usize, steps: usize, seed: u64, defaults: &Infe
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exploration_takes_its_share_at_least_one_per_site() {
+        assert_eq!(explore_samples(40, 3, EXPLORE_FRACTION), 10);
+        assert_eq!(explore_samples(40, 3, 0.5), 20);
+        assert_eq!(explore_samples(40, 3, 1.0), 40);
+        assert_eq!(explore_samples(4, 3, 0.25), 3);
+        assert_eq!(explore_samples(2, 3, 0.25), 2);
+        assert_eq!(explore_samples(40, 1, 0.25), 40);
+    }
 
     fn pose(tag: f64, energy: f64, confidence: Option<f64>, valid: bool) -> DockedPose {
         let checks = PoseChecks {
