@@ -160,10 +160,21 @@ fn blind_docking_explores_the_found_pockets_then_samples_the_leading_one() {
     assert!(sites.contains(&"0") && sites.contains(&"1"), "{sites:?}");
     let populations: Vec<usize> = lines.windows(2).filter(|w| w[0] == "> <population>").map(|w| w[1].parse().unwrap()).collect();
     assert!(populations.len() == 4 && populations.iter().all(|&n| n <= 3), "{populations:?}");
-    let mut negative = args.to_vec();
-    negative.push("--population-weight=-1");
-    let r = disco(&negative);
-    assert!(!r.status.success() && String::from_utf8_lossy(&r.stderr).contains("--population-weight"));
+    // exploring with every sample splits them evenly
+    let mut even = args.to_vec();
+    even.extend(["--explore-fraction", "1"]);
+    assert!(disco(&even).status.success());
+    let sdf = std::fs::read_to_string(out.join("poses.sdf")).unwrap();
+    let lines: Vec<&str> = sdf.lines().collect();
+    let sites: Vec<&str> = lines.windows(2).filter(|w| w[0] == "> <site>").map(|w| w[1]).collect();
+    assert_eq!(sites.iter().filter(|&&s| s == "0").count(), 2, "{sites:?}");
+    for bad in ["--population-weight=-1", "--explore-fraction=0"] {
+        let mut negative = args.to_vec();
+        negative.push(bad);
+        let r = disco(&negative);
+        let option = bad.split('=').next().unwrap();
+        assert!(!r.status.success() && String::from_utf8_lossy(&r.stderr).contains(option), "{bad}");
+    }
 }
 
 #[test]
