@@ -141,6 +141,13 @@ fn batch_csv_with_a_bad_row_finishes_the_good_rows() {
     assert!(out.join("poses/good/rank1.sdf").exists());
 }
 
+/// The values of SDF data field `name` in `path`, record by record.
+fn sdf_property(path: &Path, name: &str) -> Vec<String> {
+    let sdf = std::fs::read_to_string(path).unwrap();
+    let lines: Vec<&str> = sdf.lines().collect();
+    lines.windows(2).filter(|w| w[0] == format!("> <{name}>")).map(|w| w[1].to_string()).collect()
+}
+
 #[test]
 fn blind_docking_explores_the_found_pockets_then_samples_the_leading_one() {
     let (_tmp, m, o) = workspace();
@@ -151,23 +158,19 @@ fn blind_docking_explores_the_found_pockets_then_samples_the_leading_one() {
     ];
     let r = disco(&args);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    let sdf = std::fs::read_to_string(out.join("poses.sdf")).unwrap();
-    let lines: Vec<&str> = sdf.lines().collect();
-    let sites: Vec<&str> = lines.windows(2).filter(|w| w[0] == "> <site>").map(|w| w[1]).collect();
+    let sites = sdf_property(&out.join("poses.sdf"), "site");
     // one exploring pose in each of the two best pockets, the other two in the leading one
-    let leading = sites.iter().filter(|&&s| s == sites[0]).count();
+    let leading = sites.iter().filter(|s| **s == sites[0]).count();
     assert_eq!((sites.len(), leading), (4, 3), "{sites:?}");
-    assert!(sites.contains(&"0") && sites.contains(&"1"), "{sites:?}");
-    let populations: Vec<usize> = lines.windows(2).filter(|w| w[0] == "> <population>").map(|w| w[1].parse().unwrap()).collect();
+    assert!(sites.iter().any(|s| s == "0") && sites.iter().any(|s| s == "1"), "{sites:?}");
+    let populations: Vec<usize> = sdf_property(&out.join("poses.sdf"), "population").iter().map(|n| n.parse().unwrap()).collect();
     assert!(populations.len() == 4 && populations.iter().all(|&n| n <= 3), "{populations:?}");
     // exploring with every sample splits them evenly
     let mut even = args.to_vec();
     even.extend(["--explore-fraction", "1"]);
     assert!(disco(&even).status.success());
-    let sdf = std::fs::read_to_string(out.join("poses.sdf")).unwrap();
-    let lines: Vec<&str> = sdf.lines().collect();
-    let sites: Vec<&str> = lines.windows(2).filter(|w| w[0] == "> <site>").map(|w| w[1]).collect();
-    assert_eq!(sites.iter().filter(|&&s| s == "0").count(), 2, "{sites:?}");
+    let sites = sdf_property(&out.join("poses.sdf"), "site");
+    assert_eq!(sites.iter().filter(|s| *s == "0").count(), 2, "{sites:?}");
     for bad in ["--population-weight=-1", "--explore-fraction=0"] {
         let mut negative = args.to_vec();
         negative.push(bad);

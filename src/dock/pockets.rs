@@ -206,39 +206,34 @@ fn neighbour_offsets() -> impl Iterator<Item = [i64; 3]> {
 }
 
 /// The sites of one cluster: the whole cluster, or its hotspots split off one by one.
-fn split_sites(lattice: &Lattice, lines: &[u8], mut members: Vec<usize>, search: &PocketSearch) -> Vec<PocketSite> {
+fn split_sites(lattice: &Lattice, lines: &[u8], members: Vec<usize>, search: &PocketSearch) -> Vec<PocketSite> {
+    let mut cloud: Vec<(Vec3, f64)> = members.iter().map(|&n| (lattice.point(lattice.cell(n)), lines[n] as f64)).collect();
     if !(search.split_distance > 0.0) {
-        return vec![site(lattice, lines, &members, search.hotspot_radius)];
+        let centre = hotspot_centre(&cloud, search.hotspot_radius);
+        return vec![site(&cloud, lattice.spacing, centre)];
     }
     let mut out = Vec::new();
-    while members.len() >= search.min_points {
-        let weights: Vec<f64> = members.iter().map(|&n| lines[n] as f64).collect();
-        let points: Vec<Vec3> = members.iter().map(|&n| lattice.point(lattice.cell(n))).collect();
-        let centre = hotspot_centre(&points, &weights, search.hotspot_radius);
-        let (near, rest): (Vec<usize>, Vec<usize>) =
-            members.iter().partition(|&&n| (lattice.point(lattice.cell(n)) - centre).norm() <= search.split_distance);
+    while cloud.len() >= search.min_points {
+        let centre = hotspot_centre(&cloud, search.hotspot_radius);
+        let (near, rest): (Vec<_>, Vec<_>) = cloud.into_iter().partition(|(p, _)| (p - centre).norm() <= search.split_distance);
         if near.is_empty() {
             break;
         }
-        let mut part = site(lattice, lines, &near, 0.0);
-        part.center = centre;
-        out.push(part);
-        members = rest;
+        out.push(site(&near, lattice.spacing, centre));
+        cloud = rest;
     }
     out
 }
 
-/// Summarises one cluster of lattice points; the centre is the weighted centroid of the hotspot
-/// of `hotspot_radius` (all points when 0).
-fn site(lattice: &Lattice, lines: &[u8], members: &[usize], hotspot_radius: f64) -> PocketSite {
-    let weights: Vec<f64> = members.iter().map(|&n| lines[n] as f64).collect();
-    let points: Vec<Vec3> = members.iter().map(|&n| lattice.point(lattice.cell(n))).collect();
-    let score: f64 = weights.iter().sum();
+/// Summarises lattice points (with their enclosing-line weights) as a site centred at `center`.
+fn site(cloud: &[(Vec3, f64)], spacing: f64, center: Vec3) -> PocketSite {
+    let points: Vec<Vec3> = cloud.iter().map(|(p, _)| *p).collect();
+    let score: f64 = cloud.iter().map(|(_, w)| w).sum();
     let (lo, hi) = bounding_box(&points);
     PocketSite {
-        center: hotspot_centre(&points, &weights, hotspot_radius),
-        volume: members.len() as f64 * lattice.spacing.powi(3),
-        buriedness: score / members.len() as f64,
+        center,
+        volume: cloud.len() as f64 * spacing.powi(3),
+        buriedness: score / cloud.len() as f64,
         score,
         extent: hi - lo,
     }
@@ -246,20 +241,19 @@ fn site(lattice: &Lattice, lines: &[u8], members: &[usize], hotspot_radius: f64)
 
 /// Weighted centroid of the points within `radius` of the point whose neighbourhood of that
 /// radius carries the most weight; of all points when `radius` is 0.
-fn hotspot_centre(points: &[Vec3], weights: &[f64], radius: f64) -> Vec3 {
-    let near = |c: Vec3| points.iter().zip(weights).filter(move |(p, _)| (*p - c).norm() <= radius);
+fn hotspot_centre(cloud: &[(Vec3, f64)], radius: f64) -> Vec3 {
+    let near = |c: Vec3| cloud.iter().filter(move |(p, _)| (p - c).norm() <= radius);
     let seed = if radius > 0.0 {
-        points.iter().max_by(|a, b| {
-            let mass = |c: &Vec3| near(*c).map(|(_, w)| w).sum::<f64>();
-            mass(a).total_cmp(&mass(b))
-        })
+        let masses = cloud.iter().map(|(p, _)| (*p, near(*p).map(|(_, w)| w).sum::<f64>()));
+        masses.max_by(|a, b| a.1.total_cmp(&b.1)).map(|(p, _)| p)
     } else {
         None
     };
-    let (sum, mass) = match seed {
-        Some(c) => near(*c).fold((Vec3::zeros(), 0.0), |(s, m), (p, w)| (s + p * *w, m + w)),
-        None => points.iter().zip(weights).fold((Vec3::zeros(), 0.0), |(s, m), (p, w)| (s + p * *w, m + w)),
+    let chosen: Vec<&(Vec3, f64)> = match seed {
+        Some(c) => near(c).collect(),
+        None => cloud.iter().collect(),
     };
+    let (sum, mass) = chosen.iter().fold((Vec3::zeros(), 0.0), |(s, m), (p, w)| (s + p * *w, m + w));
     sum / mass
 }
 
@@ -344,10 +338,9 @@ mod tests {
 
     #[test]
     fn hotspot_centre_follows_the_heaviest_neighbourhood() {
-        let points = [Vec3::new(0.0, 0.0, 0.0), Vec3::new(1.0, 0.0, 0.0), Vec3::new(10.0, 0.0, 0.0)];
-        let weights = [7.0, 7.0, 5.0];
-        assert!((hotspot_centre(&points, &weights, 2.0) - Vec3::new(0.5, 0.0, 0.0)).norm() < 1e-9);
-        let centroid = hotspot_centre(&points, &weights, 0.0);
+        let cloud = [(Vec3::new(0.0, 0.0, 0.0), 7.0), (Vec3::new(1.0, 0.0, 0.0), 7.0), (Vec3::new(10.0, 0.0, 0.0), 5.0)];
+        assert!((hotspot_centre(&cloud, 2.0) - Vec3::new(0.5, 0.0, 0.0)).norm() < 1e-9);
+        let centroid = hotspot_centre(&cloud, 0.0);
         assert!((centroid.x - 57.0 / 19.0).abs() < 1e-9);
     }
 
