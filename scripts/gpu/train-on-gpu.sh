@@ -13,7 +13,7 @@ CM=${MATCH:+--conformer-matching}
 # HEAD=dihedral: the torsion head that also reads each bond's dihedral (ninth session; default atom)
 TH="--torsion-head ${HEAD:-atom}"
 # INIT=1: warm start each run from init/m2 and init/m0 (model folders; --init loads the score
-# network, a changed torsion head starts random, the encoder starts fresh)
+# network, a changed torsion head starts random, the encoder starts fresh). LR: peak learning rate.
 LR=${LR:-1e-3}
 TL=$(python3 -c "import torch,os;print(os.path.join(os.path.dirname(torch.__file__),\"lib\"))" 2>/dev/null)
 export LD_LIBRARY_PATH=$PWD/libs:$TL
@@ -21,7 +21,7 @@ nvidia-smi -L
 ldd ./disco-dock | grep "not found"
 R=/tmp/runs; mkdir -p $R
 save() { tar czf $OUT/runs.tgz -C $R . ; }
-if [ -n "${DOCK:-1}" ] && [ "${DOCK:-1}" != 0 ]; then
+if [ "${DOCK:-1}" != 0 ]; then
   /usr/bin/time -f "dock cuda: %e s wall, peak RSS %M KB" ./disco-dock --quiet dock --protein ../examples/1iep/protein.pdbqt.gz --ligand ../examples/1iep/imatinib.smi \
     --autobox-ligand ../examples/1iep/ligand.pdbqt --samples 40 --device $DEV --threads 16 --model ../data/models/default --out $R/dock_cuda 2>&1 | tail -15
   echo "dock done after $(( $(date +%s) - T0 )) s"

@@ -243,17 +243,11 @@ fn site(cloud: &[(Vec3, f64)], spacing: f64, center: Vec3) -> PocketSite {
 /// radius carries the most weight; of all points when `radius` is 0.
 fn hotspot_centre(cloud: &[(Vec3, f64)], radius: f64) -> Vec3 {
     let near = |c: Vec3| cloud.iter().filter(move |(p, _)| (p - c).norm() <= radius);
-    let seed = if radius > 0.0 {
-        let masses = cloud.iter().map(|(p, _)| (*p, near(*p).map(|(_, w)| w).sum::<f64>()));
-        masses.max_by(|a, b| a.1.total_cmp(&b.1)).map(|(p, _)| p)
-    } else {
-        None
-    };
-    let chosen: Vec<&(Vec3, f64)> = match seed {
-        Some(c) => near(c).collect(),
-        None => cloud.iter().collect(),
-    };
-    let (sum, mass) = chosen.iter().fold((Vec3::zeros(), 0.0), |(s, m), (p, w)| (s + p * *w, m + w));
+    let seed = (radius > 0.0)
+        .then(|| cloud.iter().map(|(p, _)| (*p, near(*p).map(|(_, w)| w).sum::<f64>())).max_by(|a, b| a.1.total_cmp(&b.1)))
+        .flatten();
+    let in_hotspot = |p: &Vec3| seed.map_or(true, |(c, _)| (p - c).norm() <= radius);
+    let (sum, mass) = cloud.iter().filter(|(p, _)| in_hotspot(p)).fold((Vec3::zeros(), 0.0), |(s, m), (p, w)| (s + p * *w, m + w));
     sum / mass
 }
 
