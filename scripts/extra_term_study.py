@@ -16,7 +16,7 @@ import csv
 import math
 from collections import defaultdict
 
-WEIGHTS = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0]
+WEIGHTS = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0]
 
 
 def logit(p):
