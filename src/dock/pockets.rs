@@ -242,11 +242,12 @@ fn site(cloud: &[(Vec3, f64)], spacing: f64, center: Vec3) -> PocketSite {
 /// Weighted centroid of the points within `radius` of the point whose neighbourhood of that
 /// radius carries the most weight; of all points when `radius` is 0.
 fn hotspot_centre(cloud: &[(Vec3, f64)], radius: f64) -> Vec3 {
-    let near = |c: Vec3| cloud.iter().filter(move |(p, _)| (p - c).norm() <= radius);
+    let within = |p: &Vec3, c: &Vec3| (p - c).norm() <= radius;
+    let mass_near = |c: &Vec3| cloud.iter().filter(|(p, _)| within(p, c)).map(|(_, w)| w).sum::<f64>();
     let seed = (radius > 0.0)
-        .then(|| cloud.iter().map(|(p, _)| (*p, near(*p).map(|(_, w)| w).sum::<f64>())).max_by(|a, b| a.1.total_cmp(&b.1)))
+        .then(|| cloud.iter().map(|(c, _)| (*c, mass_near(c))).max_by(|a, b| a.1.total_cmp(&b.1)).map(|(c, _)| c))
         .flatten();
-    let in_hotspot = |p: &Vec3| seed.map_or(true, |(c, _)| (p - c).norm() <= radius);
+    let in_hotspot = |p: &Vec3| seed.map_or(true, |c| within(p, &c));
     let (sum, mass) = cloud.iter().filter(|(p, _)| in_hotspot(p)).fold((Vec3::zeros(), 0.0), |(s, m), (p, w)| (s + p * *w, m + w));
     sum / mass
 }
