@@ -424,6 +424,10 @@ pub enum TrainCmd {
         /// confidence_val_scores.csv), e.g. to compare models on the same poses.
         #[arg(long)]
         evaluate_only: bool,
+        /// Let the model read each ligand atom's protein contacts (heavy atoms per atom class
+        /// and 1 Å shell within 6 Å) besides the residue graph: an atom-level view of the pocket.
+        #[arg(long)]
+        contacts: bool,
     },
 }
 
@@ -872,7 +876,7 @@ fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
             potential.save(&path)?;
             log(&format!("train potential: {} complexes in {:.1} s; wrote {}", potential.complexes, start.elapsed().as_secs_f64(), path.display()));
         }
-        TrainCmd::Confidence { data, complexes, samples, val_complexes, refine, docking, search_steps, steps, evaluate_only } => {
+        TrainCmd::Confidence { data, complexes, samples, val_complexes, refine, docking, search_steps, steps, evaluate_only, contacts } => {
             let dev = device(&data.device, data.threads)?;
             let (_, best) = train::run_dirs(&data.run);
             let models = Models::load(&best, dev)?;
@@ -880,13 +884,16 @@ fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
             let train_count = if *evaluate_only { 0 } else { data.limit.unwrap_or(*complexes) };
             let train_set = load_split(data, &data.train_split, data.train_pack.as_ref(), Some(train_count), quiet)?;
             let val_set = load_split(data, &data.val_split, data.val_pack.as_ref(), Some(*val_complexes), quiet)?;
-            if (*refine || *docking) && train_set.iter().chain(&val_set).any(|c| c.pocket.atoms.is_empty()) {
-                bail!("--refine and --docking need protein atoms, but the pack was written with --pack-residues-only");
+            if (*refine || *docking || *contacts) && train_set.iter().chain(&val_set).any(|c| c.pocket.atoms.is_empty()) {
+                bail!("--refine, --docking and --contacts need protein atoms, but the pack was written with --pack-residues-only");
             }
             let mut cfg = train::confidence::ConfidenceTrainConfig { samples_per_complex: *samples, max_minutes: data.minutes, seed: data.seed, ..Default::default() };
             if *docking {
                 // docked poses carry energies and populations: the model reads them too
                 cfg.model.pose_features = disco_dock::model::POSE_FEATURES;
+            }
+            if *contacts {
+                cfg.model = cfg.model.with_contacts();
             }
             let mut log = logger(&data.run, quiet)?;
             let start = Instant::now();

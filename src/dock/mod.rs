@@ -434,7 +434,7 @@ fn attach_confidence(models: &Models, target: &Target, ligand: &PreparedLigand, 
         let graph = ComplexGraph::new(&ligand.ligand, &site.protein, ligand.torsions.clone());
         let coords: Vec<Vec<Vec3>> = members.iter().map(|&i| poses[i].coords.clone()).collect();
         let site_features: Vec<[f32; 2]> = members.iter().map(|&i| features[i]).collect();
-        let Some(logits) = confidence_logits(models, &graph, &coords, &site_features) else { continue };
+        let Some(logits) = confidence_logits(models, &graph, &site.protein, &coords, &site_features) else { continue };
         for (&i, logit) in members.iter().zip(logits) {
             poses[i].confidence = Some(1.0 / (1.0 + (-logit).exp()));
             any = true;

@@ -211,7 +211,8 @@ mod tests {
         use crate::model::tests::{toy_ligand, toy_protein};
         use crate::model::ComplexGraph;
         let (ligand, torsions) = toy_ligand("CC(=O)Nc1ccc(O)cc1");
-        let graph = ComplexGraph::new(&ligand, &toy_protein(30), torsions);
+        let protein = toy_protein(30);
+        let graph = ComplexGraph::new(&ligand, &protein, torsions);
         let poses = vec![ligand.coords.clone(), ligand.coords.iter().map(|p| p + crate::chem::Vec3::new(1.0, 0.0, 0.0)).collect()];
         let features = [[0.0, 0.5], [1.0, 0.0]];
         let logits = |seeds: &[i64]| {
@@ -219,7 +220,7 @@ mod tests {
             write_models(dir.path(), seeds);
             let models = Models::load(dir.path(), Device::Cpu).unwrap();
             assert_eq!(models.confidence.len(), seeds.len());
-            confidence_logits(&models, &graph, &poses, &features)
+            confidence_logits(&models, &graph, &protein, &poses, &features)
         };
         assert_eq!(logits(&[]), None, "no confidence network: no logits");
         let (a, b, both) = (logits(&[1]).unwrap(), logits(&[2]).unwrap(), logits(&[1, 2]).unwrap());

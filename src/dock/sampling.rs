@@ -1,13 +1,14 @@
 //! Pose generation with the trained networks: latents from the prior, reverse diffusion with
 //! the score network, confidence of each final pose.
 
-use crate::chem::{centroid, Vec3};
+use crate::chem::{centroid, Protein, Vec3};
 use crate::diffusion::sampler::{self, random_initial_pose, PoseScore, SamplerConfig, ScoreModel as DiffusionScore};
 use crate::diffusion::schedule::{NoiseSchedule, Sigmas};
 use crate::diffusion::{so3, torus};
 use crate::dock::models::Models;
 use crate::error::{Error, Result};
-use crate::model::{Batch, ComplexGraph, PoseSample};
+use crate::model::{contact_inputs, Batch, ComplexGraph, PoseSample};
+use crate::physics::ContactAtoms;
 use rand::Rng;
 use tch::{Device, Kind, Tensor};
 
@@ -156,19 +157,23 @@ pub fn sample_poses(
     Ok(SampledPoses { poses, latents })
 }
 
-/// Confidence logits of final poses with their physics features (one per pose; see
+/// Confidence logits of final poses in `protein` with their physics features (one per pose; see
 /// [`crate::model::pose_features`]), averaged over the ensemble; None without a confidence model.
-pub fn confidence_logits(models: &Models, graph: &ComplexGraph, poses: &[Vec<Vec3>], features: &[[f32; 2]]) -> Option<Vec<f64>> {
+pub fn confidence_logits(models: &Models, graph: &ComplexGraph, protein: &Protein, poses: &[Vec<Vec3>], features: &[[f32; 2]]) -> Option<Vec<f64>> {
     if models.confidence.is_empty() {
         return None;
     }
     let _guard = tch::no_grad_guard();
     let schedule = NoiseSchedule::default();
+    let contacts = models.confidence.iter().any(|m| m.reads_contacts()).then(|| ContactAtoms::of_protein(protein));
     let mut out = Vec::with_capacity(poses.len());
     let size = chunk_size(graph);
     for (group, f) in poses.chunks(size).zip(features.chunks(size)) {
         let samples: Vec<PoseSample> = group.iter().map(|p| pose_sample(graph, p, 0.0, &schedule)).collect();
-        let batch = Batch::new(&samples, models.device);
+        let mut batch = Batch::new(&samples, models.device);
+        if let Some(contacts) = &contacts {
+            batch.ligand_extra = Some(contact_inputs(group.iter().map(|p| (contacts, p.as_slice())), models.device));
+        }
         let mut sum = vec![0.0; group.len()];
         for model in &models.confidence {
             let logits = Vec::<f32>::try_from(model.forward_t(&batch, Some(f), false).to_device(Device::Cpu)).ok()?;

@@ -111,6 +111,9 @@ pub struct PoseSample<'a> {
 pub struct Batch {
     /// Ligand features `[n_lig, LIGAND_FEATURES]`.
     pub ligand_x: Tensor,
+    /// Pose-dependent extra ligand atom inputs `[n_lig, k]` for cores built with
+    /// `ligand_extra = k` (the confidence model's atom-level protein contacts); None: zeros.
+    pub ligand_extra: Option<Tensor>,
     /// Residue features `[n_res, RESIDUE_FEATURES]`.
     pub residue_x: Tensor,
     /// Residue direction vectors `[n_res, 3, RESIDUE_VECTORS]`.
@@ -244,6 +247,7 @@ impl Batch {
         };
         Batch {
             ligand_x: Tensor::from_slice(&lig_x).view([-1, LIGAND_FEATURES as i64]).to_device(device),
+            ligand_extra: None,
             residue_x: Tensor::from_slice(&res_x).view([-1, RESIDUE_FEATURES as i64]).to_device(device),
             residue_v: res_v.contiguous().to_device(device),
             pos: pos.to_device(device),

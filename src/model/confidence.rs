@@ -1,11 +1,13 @@
 //! The confidence model: a separate network reading a final pose and predicting the logit of
 //! "this pose is within 2 Å RMSD of the crystal pose", used to rank sampled poses.
 
+use crate::chem::Vec3;
 use crate::model::batch::Batch;
 use crate::model::painn::{head, segment_mean, Painn, PainnConfig, Readout};
+use crate::physics::{ContactAtoms, CONTACT_FEATURES};
 use serde::{Deserialize, Serialize};
 use tch::nn::{self, Module};
-use tch::Tensor;
+use tch::{Device, Tensor};
 
 /// Configuration of the confidence model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -41,6 +43,23 @@ pub fn pose_features(energies: &[Option<f64>], populations: &[usize]) -> Vec<[f3
             [(gap / 5.0) as f32, (pop as f64 / others) as f32]
         })
         .collect()
+}
+
+/// The ligand atoms' atom-level protein contacts ([`ContactAtoms::environment`]) for a batch of
+/// poses, each with its protein, in batch order (`[n_lig, CONTACT_FEATURES]`): the extra ligand
+/// inputs of a confidence model built with contacts, whose residue nodes alone cannot tell
+/// which protein atoms a ligand atom touches.
+pub fn contact_inputs<'a>(poses: impl Iterator<Item = (&'a ContactAtoms, &'a [Vec3])>, device: Device) -> Tensor {
+    let rows: Vec<f32> = poses.flat_map(|(protein, pose)| protein.environment(pose)).collect();
+    Tensor::from_slice(&rows).view([-1, CONTACT_FEATURES as i64]).to_device(device)
+}
+
+impl ConfidenceConfig {
+    /// This configuration with the atom-level protein contacts as extra ligand atom inputs.
+    pub fn with_contacts(mut self) -> Self {
+        self.core.ligand_extra = CONTACT_FEATURES as i64;
+        self
+    }
 }
 
 impl Default for ConfidenceConfig {
@@ -85,6 +104,12 @@ impl ConfidenceModel {
             pooled
         };
         self.out.forward(&input).squeeze_dim(1)
+    }
+
+    /// Whether the model reads the ligand atoms' protein contacts ([`contact_inputs`], set as
+    /// [`Batch::ligand_extra`]); without them it sees zeros there.
+    pub fn reads_contacts(&self) -> bool {
+        self.config.core.ligand_extra > 0
     }
 
     /// The configuration.

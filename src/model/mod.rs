@@ -11,7 +11,7 @@ pub mod score;
 pub mod store;
 
 pub use batch::{Batch, ComplexGraph, PoseSample};
-pub use confidence::{pose_features, ConfidenceConfig, ConfidenceModel, POSE_FEATURES};
+pub use confidence::{contact_inputs, pose_features, ConfidenceConfig, ConfidenceModel, POSE_FEATURES};
 pub use encoder::{EncoderConfig, LatentEncoder};
 pub use painn::PainnConfig;
 pub use prior::{LatentPrior, PriorConfig};

@@ -22,11 +22,15 @@ pub struct PainnConfig {
     pub node_extra: i64,
     /// Latent flag channels per node (m), 0 for none.
     pub flags: i64,
+    /// Extra scalar inputs per ligand atom ([`Batch::ligand_extra`], e.g. the confidence
+    /// model's atom-level protein contacts), 0 for none.
+    #[serde(default)]
+    pub ligand_extra: i64,
 }
 
 impl Default for PainnConfig {
     fn default() -> Self {
-        PainnConfig { hidden: 32, layers: 3, rbf: 24, rbf_max: 25.0, node_extra: 0, flags: 0 }
+        PainnConfig { hidden: 32, layers: 3, rbf: 24, rbf_max: 25.0, node_extra: 0, flags: 0, ligand_extra: 0 }
     }
 }
 
@@ -152,7 +156,7 @@ impl Painn {
     pub fn new(p: &nn::Path, cfg: &PainnConfig) -> Self {
         let extra = cfg.node_extra + cfg.flags;
         Painn {
-            ligand_in: nn::linear(p / "ligand_in", LIGAND_FEATURES as i64 + extra, cfg.hidden, Default::default()),
+            ligand_in: nn::linear(p / "ligand_in", LIGAND_FEATURES as i64 + extra + cfg.ligand_extra, cfg.hidden, Default::default()),
             residue_in: nn::linear(p / "residue_in", RESIDUE_FEATURES as i64 + extra, cfg.hidden, Default::default()),
             residue_vec_in: nn::linear(p / "residue_vec_in", RESIDUE_VECTORS as i64, cfg.hidden, no_bias()),
             unconditional: (cfg.flags > 0)
@@ -213,7 +217,15 @@ impl Painn {
             parts.extend(extra.iter().map(|e| e.narrow(0, range.0, range.1)));
             Tensor::cat(&parts, 1)
         };
-        let s_lig = self.ligand_in.forward(&with_extra(&batch.ligand_x, (0, nl)));
+        let mut ligand_x = with_extra(&batch.ligand_x, (0, nl));
+        if self.config.ligand_extra > 0 {
+            let atom_extra = match &batch.ligand_extra {
+                Some(e) => e.shallow_clone(),
+                None => Tensor::zeros([nl, self.config.ligand_extra], (Kind::Float, device)),
+            };
+            ligand_x = Tensor::cat(&[ligand_x, atom_extra], 1);
+        }
+        let s_lig = self.ligand_in.forward(&ligand_x);
         let s_res = self.residue_in.forward(&with_extra(&batch.residue_x, (nl, n - nl)));
         let mut s = Tensor::cat(&[s_lig, s_res], 0);
         if let (Some(u), None) = (&self.unconditional, flags) {

@@ -143,6 +143,38 @@ fn ligand_readout_gives_the_ligand_rows_of_a_full_pass() {
 }
 
 #[test]
+fn a_confidence_model_with_contacts_reads_them_and_stays_invariant() {
+    let (lig, tors) = toy_ligand("CC(=O)Nc1ccc(OCCN)cc1");
+    let protein = toy_protein(40);
+    let g = ComplexGraph::new(&lig, &protein, tors);
+    let coords: Vec<Vec3> = lig.coords.iter().map(|p| p + Vec3::new(4.0, 0.0, 0.0)).collect();
+    let rot = rotation_from_vector(&Vec3::new(-0.8, 0.4, 1.2));
+    let shift = Vec3::new(-3.0, 6.0, 1.5);
+    let mut moved = protein.clone();
+    moved.atoms.iter_mut().for_each(|a| a.coord = rot * a.coord + shift);
+    let coords2 = transform(&coords, &rot, &shift);
+    let schedule = NoiseSchedule::default();
+    let batch = |graph: &ComplexGraph, pose: &[Vec3], contacts: Option<&crate::physics::ContactAtoms>| {
+        let mut b = Batch::new(&[pose_sample(graph, pose, 0.0, &schedule)], Device::Cpu);
+        b.ligand_extra = contacts.map(|c| contact_inputs(std::iter::once((c, pose)), Device::Cpu));
+        b
+    };
+    let (c1, c2) = (crate::physics::ContactAtoms::of_protein(&protein), crate::physics::ContactAtoms::of_protein(&moved));
+    let (b1, b2, b0) = (batch(&g, &coords, Some(&c1)), batch(&rotated_graph(&g, &rot, &shift), &coords2, Some(&c2)), batch(&g, &coords, None));
+    let extra = b1.ligand_extra.as_ref().unwrap();
+    assert_eq!(extra.size(), [lig.atoms.len() as i64, crate::physics::CONTACT_FEATURES as i64]);
+    assert!(extra.sum(Kind::Float).double_value(&[]) > 1.0, "the pose touches the protein");
+    let vs = VarStore::new(Device::Cpu);
+    let model = ConfidenceModel::new(&vs.root(), &ConfidenceConfig { core: small_core(), ..Default::default() }.with_contacts());
+    assert!(model.reads_contacts());
+    let (o1, o2, o0) = (model.forward_t(&b1, None, false), model.forward_t(&b2, None, false), model.forward_t(&b0, None, false));
+    assert!(rel_err(&rows(&o2), &rows(&o1)) < 1e-3, "contacts are invariant under a rigid motion of the complex");
+    assert!((o1 - o0).abs().max().double_value(&[]) > 1e-6, "the model reads the contacts");
+    let plain: ConfidenceConfig = serde_json::from_str(r#"{"version":1,"core":{"hidden":8,"layers":1,"rbf":8,"rbf_max":25.0,"node_extra":0,"flags":0},"pose_features":2}"#).unwrap();
+    assert_eq!(plain.core.ligand_extra, 0, "configs written before contacts load without them");
+}
+
+#[test]
 fn rigid_motion_rotates_vector_scores_and_keeps_invariants() {
     let (g, coords) = graph();
     let vs = VarStore::new(Device::Cpu);

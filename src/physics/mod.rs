@@ -18,7 +18,7 @@ pub mod vina;
 
 pub use checks::{check_pose, PoseChecks};
 pub use matching::{match_conformer, Matched};
-pub use pmf::{ContactAtoms, PairCounts, PairPotential, PMF_BINS};
+pub use pmf::{ContactAtoms, PairCounts, PairPotential, CONTACT_FEATURES, PMF_BINS};
 pub use refine::{refine, Refined, RefineOptions};
 pub use search::{monte_carlo, SearchOptions};
 pub use typing::{ligand_types, protein_types, XsType};

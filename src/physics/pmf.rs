@@ -85,6 +85,22 @@ impl ContactAtoms {
         counts
     }
 
+    /// Each pose atom's protein surroundings, row-major `[atoms, CONTACT_FEATURES]`: ln(1 + the
+    /// number of protein heavy atoms) per protein atom class and 1 Å distance shell within the
+    /// cutoff. An atom-level view of the pocket for networks whose protein nodes are residues.
+    pub fn environment(&self, pose: &[Vec3]) -> Vec<f32> {
+        let mut out = vec![0.0f32; pose.len() * CONTACT_FEATURES];
+        for (p, row) in pose.iter().zip(out.chunks_mut(CONTACT_FEATURES)) {
+            self.cells.for_each_within(p, PMF_CUTOFF, |j, d2| {
+                if let Some(k) = bin_of(d2) {
+                    row[class(self.types[j]) * CONTACT_SHELLS + k / 2] += 1.0;
+                }
+            });
+            row.iter_mut().for_each(|x| *x = x.ln_1p());
+        }
+        out
+    }
+
     /// Calls `visit(slot)` for every ligand-protein pair within the cutoff.
     fn for_each_pair(&self, ligand_types: &[XsType], pose: &[Vec3], mut visit: impl FnMut(usize)) {
         for (&a, p) in ligand_types.iter().zip(pose) {
@@ -96,6 +112,12 @@ impl ContactAtoms {
         }
     }
 }
+
+/// Distance shells (1 Å wide, up to the cutoff) of [`ContactAtoms::environment`].
+pub const CONTACT_SHELLS: usize = BINS / 2;
+
+/// Width of one ligand atom's row of [`ContactAtoms::environment`].
+pub const CONTACT_FEATURES: usize = CLASSES * CONTACT_SHELLS;
 
 /// Contact counts per (ligand class, protein class, distance bin), summed over crystal complexes.
 #[derive(Clone, Debug)]
@@ -240,6 +262,21 @@ mod tests {
         let native = pot.score(&protein, &ligand_types, &[v(0.0, 2.9, 0.0), v(10.0, 4.0, 0.0)]);
         let swapped = pot.score(&protein, &ligand_types, &[v(0.0, 4.0, 0.0), v(10.0, 2.9, 0.0)]);
         assert!(native < swapped, "native {native} against swapped {swapped}");
+    }
+
+    #[test]
+    fn environment_counts_protein_atoms_per_class_and_shell() {
+        use XsType::*;
+        let protein_coords = vec![v(0.0, 3.5, 0.0), v(0.0, -3.2, 0.0), v(4.5, 0.0, 0.0), v(0.0, 0.0, 6.5)];
+        let protein = ContactAtoms::new(&protein_coords, vec![NitrogenDonor, NitrogenDonor, CarbonHydrophobic, OxygenAcceptor]);
+        let env = protein.environment(&[v(0.0, 0.0, 0.0), v(100.0, 0.0, 0.0)]);
+        assert_eq!(env.len(), 2 * CONTACT_FEATURES);
+        let donor_3 = class(NitrogenDonor) * CONTACT_SHELLS + 3;
+        let carbon_4 = class(CarbonHydrophobic) * CONTACT_SHELLS + 4;
+        assert!((env[donor_3] - 3.0f32.ln()).abs() < 1e-6, "two donors 3-4 Å away: ln 3");
+        assert!((env[carbon_4] - 2.0f32.ln()).abs() < 1e-6, "one carbon 4-5 Å away: ln 2");
+        let nonzero = env.iter().filter(|&&x| x != 0.0).count();
+        assert_eq!(nonzero, 2, "the acceptor beyond the cutoff and the far atom count nothing");
     }
 
     #[test]

@@ -12,7 +12,8 @@ use crate::dock::sampling::{pose_sample, sample_poses, SamplingOptions};
 use crate::error::{Error, Result};
 use crate::geometry::{ligand_automorphisms, symmetry_rmsd};
 use crate::model::store::save_network;
-use crate::model::{pose_features, Batch, ConfidenceConfig, ConfidenceModel, PoseSample};
+use crate::model::{contact_inputs, pose_features, Batch, ConfidenceConfig, ConfidenceModel, PoseSample};
+use crate::physics::ContactAtoms;
 use crate::train::data::TrainingComplex;
 use crate::train::{run_dirs, TrainState};
 use rand::seq::SliceRandom;
@@ -321,22 +322,35 @@ pub fn auroc(scores: &[f64], labels: &[bool]) -> f64 {
     (rank_sum - (pos * (pos + 1)) as f64 / 2.0) / (pos * neg) as f64
 }
 
-fn pose_batch(complexes: &[TrainingComplex], poses: &[&LabelledPose], device: Device) -> (Batch, Vec<[f32; 2]>, Tensor) {
+fn pose_batch(complexes: &[TrainingComplex], poses: &[&LabelledPose], contacts: Option<&[ContactAtoms]>, device: Device) -> (Batch, Vec<[f32; 2]>, Tensor) {
     let schedule = NoiseSchedule::default();
     let samples: Vec<PoseSample> =
         poses.iter().map(|p| pose_sample(&complexes[p.complex].graph, &p.coords, 0.0, &schedule)).collect();
     let labels: Vec<f32> = poses.iter().map(|p| (p.rmsd < 2.0) as u8 as f32).collect();
     let features = poses.iter().map(|p| p.features).collect();
-    (Batch::new(&samples, device), features, Tensor::from_slice(&labels).to_device(device))
+    let mut batch = Batch::new(&samples, device);
+    if let Some(contacts) = contacts {
+        batch.ligand_extra = Some(contact_inputs(poses.iter().map(|p| (&contacts[p.complex], p.coords.as_slice())), device));
+    }
+    (batch, features, Tensor::from_slice(&labels).to_device(device))
+}
+
+/// Each complex's pocket atoms indexed for [`contact_inputs`], when `model` reads them.
+fn complex_contacts(model: &ConfidenceModel, complexes: &[TrainingComplex]) -> Option<Vec<ContactAtoms>> {
+    model.reads_contacts().then(|| complexes.iter().map(|c| ContactAtoms::of_protein(&c.pocket)).collect())
 }
 
 /// Predicted logits for labelled poses.
 pub fn predict(model: &ConfidenceModel, complexes: &[TrainingComplex], poses: &[LabelledPose], device: Device) -> Vec<f64> {
+    predict_with(model, complexes, complex_contacts(model, complexes).as_deref(), poses, device)
+}
+
+fn predict_with(model: &ConfidenceModel, complexes: &[TrainingComplex], contacts: Option<&[ContactAtoms]>, poses: &[LabelledPose], device: Device) -> Vec<f64> {
     let _guard = tch::no_grad_guard();
     let refs: Vec<&LabelledPose> = poses.iter().collect();
     refs.chunks(32)
         .flat_map(|c| {
-            let (batch, features, _) = pose_batch(complexes, c, device);
+            let (batch, features, _) = pose_batch(complexes, c, contacts, device);
             Vec::<f32>::try_from(model.forward_t(&batch, Some(&features), false).to_device(Device::Cpu)).unwrap_or_default()
         })
         .map(|x| x as f64)
@@ -423,10 +437,11 @@ pub fn train_confidence(
         log(&format!("val top-1 < 2 Å by the docking ranking: {:.1} %", 100.0 * top1_success(val_poses, &by_rank)));
     }
     let mut best_key = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+    let (train_contacts, val_contacts) = (complex_contacts(&model, train), complex_contacts(&model, val));
     for epoch in 0..cfg.epochs {
         let (mut sum, mut n) = (0.0, 0);
         for chunk in epoch_batches(train_poses, cfg, &mut rng) {
-            let (batch, features, labels) = pose_batch(train, &chunk, device);
+            let (batch, features, labels) = pose_batch(train, &chunk, train_contacts.as_deref(), device);
             let logits = model.forward_t(&batch, Some(&features), true);
             let mut loss = logits.binary_cross_entropy_with_logits::<&Tensor>(&labels, None, Some(&pos_weight_t), tch::Reduction::Mean);
             if cfg.listwise_weight > 0.0 {
@@ -439,7 +454,7 @@ pub fn train_confidence(
             n += 1;
             state.step += 1;
         }
-        let val_scores = predict(&model, val, val_poses, device);
+        let val_scores = predict_with(&model, val, val_contacts.as_deref(), val_poses, device);
         let val_auc = auroc(&val_scores, &val_labels);
         let val_top1 = top1_success(val_poses, &val_scores);
         state.epoch = epoch + 1;
