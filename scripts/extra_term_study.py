@@ -8,8 +8,10 @@ PB-validity) of the same run, and prints top-1 (% of complexes whose first pose 
 for the docking rule `energy - c * logit(confidence) + w * TERM`, PB-valid poses first, over a
 grid of w.
 
-Usage: python3 scripts/extra_term_study.py TERMS.csv POSES.csv [--term unpaired_polar] [--confidence-weight 2]
-(A column of the benchmark rows themselves, e.g. drift: POSES.csv POSES.csv --term drift.)
+Usage: python3 scripts/extra_term_study.py TERMS.csv POSES.csv [--term unpaired_polar] [--confidence-weight 2] [--logits SCORES.csv]
+(A column of the benchmark rows themselves, e.g. drift: POSES.csv POSES.csv --term drift.
+--logits: another confidence model's logits for the same poses, the `confidence` column of
+`train confidence --evaluate-only`'s confidence_val_scores.csv, instead of the benchmark's.)
 """
 import argparse
 import csv
@@ -24,12 +26,17 @@ def logit(p):
     return math.log(p / (1 - p))
 
 
-def load(terms_path, poses_path, term):
+def load(terms_path, poses_path, term, logits_path=None):
     """Poses per complex: dicts with rmsd, energy, the extra term, logit, valid."""
     extra = {}
     for r in csv.DictReader(open(poses_path)):
         conf = float(r["confidence"]) if r["confidence"] else 0.5
         extra[(r["id"], r["rank"])] = (logit(conf), r["pb_valid"] == "true")
+    if logits_path:
+        for r in csv.DictReader(open(logits_path)):
+            key = (r["id"], r["rank"])
+            if key in extra:
+                extra[key] = (float(r["confidence"]), extra[key][1])
     poses = defaultdict(list)
     for r in csv.DictReader(open(terms_path)):
         key = (r["id"], r["rank"])
@@ -57,8 +64,9 @@ def main():
     ap.add_argument("poses")
     ap.add_argument("--term", default="unpaired_polar")
     ap.add_argument("--confidence-weight", type=float, default=2.0)
+    ap.add_argument("--logits", help="confidence_val_scores.csv of another confidence model for the same poses")
     a = ap.parse_args()
-    poses = load(a.terms, a.poses, a.term)
+    poses = load(a.terms, a.poses, a.term, a.logits)
     c = a.confidence_weight
     right = [p for ps in poses.values() for p in ps if p["rmsd"] < 2.0]
     wrong = [p for ps in poses.values() for p in ps if p["rmsd"] >= 2.0]
