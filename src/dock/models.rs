@@ -215,15 +215,29 @@ mod tests {
         let graph = ComplexGraph::new(&ligand, &protein, torsions);
         let poses = vec![ligand.coords.clone(), ligand.coords.iter().map(|p| p + crate::chem::Vec3::new(1.0, 0.0, 0.0)).collect()];
         let features = [[0.0, 0.5], [1.0, 0.0]];
-        let logits = |seeds: &[i64]| {
+        // Both members are written once and copied, so the single-member folders hold exactly the
+        // ensemble's weights whatever other tests do to libtorch's global random state meanwhile.
+        let both_dir = tempfile::tempdir().unwrap();
+        write_models(both_dir.path(), &[1, 2]);
+        let single = |member: usize| {
             let dir = tempfile::tempdir().unwrap();
-            write_models(dir.path(), seeds);
-            let models = Models::load(dir.path(), Device::Cpu).unwrap();
-            assert_eq!(models.confidence.len(), seeds.len());
+            write_models(dir.path(), &[]);
+            for ext in ["json", "safetensors"] {
+                let from = both_dir.path().join(format!("{}.{ext}", confidence_name(member)));
+                std::fs::copy(from, dir.path().join(format!("{}.{ext}", confidence_name(0)))).unwrap();
+            }
+            dir
+        };
+        let logits = |dir: &Path, members: usize| {
+            let models = Models::load(dir, Device::Cpu).unwrap();
+            assert_eq!(models.confidence.len(), members);
             confidence_logits(&models, &graph, &protein, &poses, &features)
         };
-        assert_eq!(logits(&[]), None, "no confidence network: no logits");
-        let (a, b, both) = (logits(&[1]).unwrap(), logits(&[2]).unwrap(), logits(&[1, 2]).unwrap());
+        let none = tempfile::tempdir().unwrap();
+        write_models(none.path(), &[]);
+        assert_eq!(logits(none.path(), 0), None, "no confidence network: no logits");
+        let (a, b) = (logits(single(0).path(), 1).unwrap(), logits(single(1).path(), 1).unwrap());
+        let both = logits(both_dir.path(), 2).unwrap();
         assert!(a.iter().zip(&b).any(|(x, y)| (x - y).abs() > 1e-6), "members differ");
         for ((x, y), m) in a.iter().zip(&b).zip(&both) {
             assert!((m - (x + y) / 2.0).abs() < 1e-5, "{m} vs mean of {x} and {y}");
