@@ -91,11 +91,7 @@ impl ContactAtoms {
     pub fn environment(&self, pose: &[Vec3]) -> Vec<f32> {
         let mut out = vec![0.0f32; pose.len() * CONTACT_FEATURES];
         for (p, row) in pose.iter().zip(out.chunks_mut(CONTACT_FEATURES)) {
-            self.cells.for_each_within(p, PMF_CUTOFF, |j, d2| {
-                if let Some(k) = bin_of(d2) {
-                    row[class(self.types[j]) * CONTACT_SHELLS + k / 2] += 1.0;
-                }
-            });
+            self.for_each_contact(p, |t, k| row[class(t) * CONTACT_SHELLS + k / 2] += 1.0);
             row.iter_mut().for_each(|x| *x = x.ln_1p());
         }
         out
@@ -104,12 +100,17 @@ impl ContactAtoms {
     /// Calls `visit(slot)` for every ligand-protein pair within the cutoff.
     fn for_each_pair(&self, ligand_types: &[XsType], pose: &[Vec3], mut visit: impl FnMut(usize)) {
         for (&a, p) in ligand_types.iter().zip(pose) {
-            self.cells.for_each_within(p, PMF_CUTOFF, |j, d2| {
-                if let Some(k) = bin_of(d2) {
-                    visit(slot(a, self.types[j], k));
-                }
-            });
+            self.for_each_contact(p, |t, k| visit(slot(a, t, k)));
         }
+    }
+
+    /// Calls `visit(type, bin)` for every protein atom within the cutoff of `p`.
+    fn for_each_contact(&self, p: &Vec3, mut visit: impl FnMut(XsType, usize)) {
+        self.cells.for_each_within(p, PMF_CUTOFF, |j, d2| {
+            if let Some(k) = bin_of(d2) {
+                visit(self.types[j], k);
+            }
+        });
     }
 }
 

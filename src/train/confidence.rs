@@ -335,17 +335,15 @@ fn pose_batch(complexes: &[TrainingComplex], poses: &[&LabelledPose], contacts: 
     (batch, features, Tensor::from_slice(&labels).to_device(device))
 }
 
-/// Each complex's pocket atoms indexed for [`contact_inputs`], when `model` reads them.
-fn complex_contacts(model: &ConfidenceModel, complexes: &[TrainingComplex]) -> Option<Vec<ContactAtoms>> {
-    model.reads_contacts().then(|| complexes.iter().map(|c| ContactAtoms::of_protein(&c.pocket)).collect())
+/// Each complex's pocket atoms indexed for [`contact_inputs`], when a model that reads them
+/// (`reads`) is to score the complexes' poses.
+fn complex_contacts(reads: bool, complexes: &[TrainingComplex]) -> Option<Vec<ContactAtoms>> {
+    reads.then(|| complexes.iter().map(|c| ContactAtoms::of_protein(&c.pocket)).collect())
 }
 
-/// Predicted logits for labelled poses.
-pub fn predict(model: &ConfidenceModel, complexes: &[TrainingComplex], poses: &[LabelledPose], device: Device) -> Vec<f64> {
-    predict_with(model, complexes, complex_contacts(model, complexes).as_deref(), poses, device)
-}
-
-fn predict_with(model: &ConfidenceModel, complexes: &[TrainingComplex], contacts: Option<&[ContactAtoms]>, poses: &[LabelledPose], device: Device) -> Vec<f64> {
+/// Predicted logits for labelled poses; `contacts`: [`complex_contacts`] of `complexes` when
+/// the model reads them.
+fn predict(model: &ConfidenceModel, complexes: &[TrainingComplex], contacts: Option<&[ContactAtoms]>, poses: &[LabelledPose], device: Device) -> Vec<f64> {
     let _guard = tch::no_grad_guard();
     let refs: Vec<&LabelledPose> = poses.iter().collect();
     refs.chunks(32)
@@ -358,11 +356,12 @@ fn predict_with(model: &ConfidenceModel, complexes: &[TrainingComplex], contacts
 }
 
 /// Logits of an ensemble of confidence models for labelled poses: the mean of the members'
-/// [`predict`] (as docking averages them).
+/// logits (as docking averages them), the pocket contacts indexed once for all of them.
 pub fn predict_ensemble(models: &[ConfidenceModel], complexes: &[TrainingComplex], poses: &[LabelledPose], device: Device) -> Vec<f64> {
+    let contacts = complex_contacts(models.iter().any(ConfidenceModel::reads_contacts), complexes);
     let mut sum = vec![0.0; poses.len()];
     for model in models {
-        sum.iter_mut().zip(predict(model, complexes, poses, device)).for_each(|(s, x)| *s += x);
+        sum.iter_mut().zip(predict(model, complexes, contacts.as_deref(), poses, device)).for_each(|(s, x)| *s += x);
     }
     sum.into_iter().map(|s| s / models.len().max(1) as f64).collect()
 }
@@ -437,7 +436,7 @@ pub fn train_confidence(
         log(&format!("val top-1 < 2 Å by the docking ranking: {:.1} %", 100.0 * top1_success(val_poses, &by_rank)));
     }
     let mut best_key = (f64::NEG_INFINITY, f64::NEG_INFINITY);
-    let (train_contacts, val_contacts) = (complex_contacts(&model, train), complex_contacts(&model, val));
+    let (train_contacts, val_contacts) = (complex_contacts(model.reads_contacts(), train), complex_contacts(model.reads_contacts(), val));
     for epoch in 0..cfg.epochs {
         let (mut sum, mut n) = (0.0, 0);
         for chunk in epoch_batches(train_poses, cfg, &mut rng) {
@@ -454,7 +453,7 @@ pub fn train_confidence(
             n += 1;
             state.step += 1;
         }
-        let val_scores = predict_with(&model, val, val_contacts.as_deref(), val_poses, device);
+        let val_scores = predict(&model, val, val_contacts.as_deref(), val_poses, device);
         let val_auc = auroc(&val_scores, &val_labels);
         let val_top1 = top1_success(val_poses, &val_scores);
         state.epoch = epoch + 1;
