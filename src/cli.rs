@@ -138,6 +138,12 @@ pub struct DockSettings {
     /// folder holds one (potential.json; 0: ignored) [default: the model's sampling.json, else 1].
     #[arg(long)]
     pub potential_weight: Option<f64>,
+    /// Weight of the learned pair potential in the energy that refinement and the Monte Carlo
+    /// search minimise inside pocket boxes, when the model folder holds one (0: Vina-like energy
+    /// alone; the reported and ranked energies never include it) [default: the model's
+    /// sampling.json, else 0].
+    #[arg(long)]
+    pub search_potential_weight: Option<f64>,
     /// Blind docking (no box): dock into this many of the pockets found on the protein surface,
     /// sharing the samples (0: sample over the whole protein).
     #[arg(long, default_value_t = disco_dock::dock::DEFAULT_BLIND_POCKETS)]
@@ -428,6 +434,12 @@ pub enum TrainCmd {
         /// and 1 Å shell within 6 Å) besides the residue graph: an atom-level view of the pocket.
         #[arg(long)]
         contacts: bool,
+        /// With --docking, add this many native poses per training complex (the RDKit conformer
+        /// fitted to the crystal ligand, perturbed, then searched and refined as docked poses
+        /// are; cached in <run>/confidence_natives_train.jsonl), so every complex shows the model
+        /// a right pose among its wrong ones, not only those where docking found one.
+        #[arg(long, default_value_t = 0)]
+        natives: usize,
     },
 }
 
@@ -488,6 +500,7 @@ fn inference_settings(settings: &DockSettings, models: &Models) -> InferenceDefa
     out.population_weight = settings.population_weight.unwrap_or(out.population_weight);
     out.confidence_weight = settings.confidence_weight.unwrap_or(out.confidence_weight);
     out.potential_weight = settings.potential_weight.unwrap_or(out.potential_weight);
+    out.search_potential_weight = settings.search_potential_weight.unwrap_or(out.search_potential_weight);
     let t = &mut out.temperatures;
     let fields: [(&Option<Vec<f64>>, fn(&mut Temperature) -> &mut f64); 3] =
         [(&settings.temp_sampling, |t| &mut t.sampling), (&settings.temp_psi, |t| &mut t.psi), (&settings.temp_sigma_data, |t| &mut t.sigma_data)];
@@ -508,7 +521,7 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
     if !(tuned.latent_temperature > 0.0 && tuned.latent_temperature.is_finite()) {
         bail!("--latent-temperature must be a positive number, got {}", tuned.latent_temperature);
     }
-    for (option, weight) in [("--population-weight", tuned.population_weight), ("--confidence-weight", tuned.confidence_weight), ("--potential-weight", tuned.potential_weight)] {
+    for (option, weight) in [("--population-weight", tuned.population_weight), ("--confidence-weight", tuned.confidence_weight), ("--potential-weight", tuned.potential_weight), ("--search-potential-weight", tuned.search_potential_weight)] {
         if !(weight >= 0.0 && weight.is_finite()) {
             bail!("{option} must be a number of at least 0, got {weight}");
         }
@@ -524,6 +537,7 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
         weights: tuned.rank_weights(),
         blind_pockets: settings.blind_pockets,
         explore_fraction: settings.explore_fraction,
+        search_potential: models.potential.as_ref().filter(|_| tuned.search_potential_weight > 0.0).map(|p| (std::sync::Arc::new(p.clone()), tuned.search_potential_weight)),
         ..Default::default()
     })
 }
@@ -876,7 +890,7 @@ fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
             potential.save(&path)?;
             log(&format!("train potential: {} complexes in {:.1} s; wrote {}", potential.complexes, start.elapsed().as_secs_f64(), path.display()));
         }
-        TrainCmd::Confidence { data, complexes, samples, val_complexes, refine, docking, search_steps, steps, evaluate_only, contacts } => {
+        TrainCmd::Confidence { data, complexes, samples, val_complexes, refine, docking, search_steps, steps, evaluate_only, contacts, natives } => {
             let dev = device(&data.device, data.threads)?;
             let (_, best) = train::run_dirs(&data.run);
             let models = Models::load(&best, dev)?;
@@ -886,6 +900,9 @@ fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
             let val_set = load_split(data, &data.val_split, data.val_pack.as_ref(), Some(*val_complexes), quiet)?;
             if (*refine || *docking || *contacts) && train_set.iter().chain(&val_set).any(|c| c.pocket.atoms.is_empty()) {
                 bail!("--refine, --docking and --contacts need protein atoms, but the pack was written with --pack-residues-only");
+            }
+            if *natives > 0 && !*docking {
+                bail!("--natives needs --docking");
             }
             let mut cfg = train::confidence::ConfidenceTrainConfig { samples_per_complex: *samples, max_minutes: data.minutes, seed: data.seed, ..Default::default() };
             if *docking {
@@ -921,6 +938,12 @@ fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
             };
             train::confidence::set_pose_features(&mut train_poses);
             train::confidence::set_pose_features(&mut val_poses);
+            if *natives > 0 && !*evaluate_only {
+                let steps = search_steps.unwrap_or(models.defaults.search_steps);
+                let cache = data.run.join("confidence_natives_train.jsonl");
+                let made = train::confidence::native_poses(&train_set, &train_poses, *natives, steps, &cache, &mut log)?;
+                train::confidence::add_natives(&mut train_poses, made);
+            }
             let pos = train_poses.iter().filter(|p| p.rmsd < 2.0).count();
             log(&format!("sampled {} train poses ({pos} < 2 Å), {} val poses in {:.0} s", train_poses.len(), val_poses.len(), start.elapsed().as_secs_f64()));
             if !*evaluate_only {

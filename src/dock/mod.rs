@@ -97,11 +97,14 @@ pub struct DockOptions {
     /// Blind docking into several pockets: share of the samples spread over them before the
     /// rest goes to the leading one ([`EXPLORE_FRACTION`] by default; 1: an even split).
     pub explore_fraction: f64,
+    /// A learned pair potential and its weight added to the energy that refinement and the
+    /// search minimise in pocket boxes ([`VinaScorer::with_potential`]; none: Vina alone).
+    pub search_potential: Option<(std::sync::Arc<PairPotential>, f64)>,
 }
 
 impl Default for DockOptions {
     fn default() -> Self {
-        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, ranking: Ranking::Energy, weights: RankWeights::default(), crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS, explore_fraction: EXPLORE_FRACTION }
+        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, ranking: Ranking::Energy, weights: RankWeights::default(), crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS, explore_fraction: EXPLORE_FRACTION, search_potential: None }
     }
 }
 
@@ -277,8 +280,11 @@ impl Site {
                 (centroid(&ca), protein.clone(), pbox)
             }
         };
-        let scorer = VinaScorer::new(protein, &pbox, grid_spacing(&pbox)).ok();
         let exact_scoring = matches!(pocket, Pocket::Blind);
+        let scorer = VinaScorer::new(protein, &pbox, grid_spacing(&pbox)).ok().map(|s| match &options.search_potential {
+            Some((potential, weight)) if !exact_scoring => s.with_potential(potential.clone(), *weight),
+            _ => s,
+        });
         Ok(Site { pocket: pocket.clone(), protein: cropped, center, scorer, exact_scoring })
     }
 }

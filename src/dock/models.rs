@@ -69,11 +69,14 @@ pub struct InferenceDefaults {
     pub confidence_weight: f64,
     /// Weight of the learned pair potential added to the energy when ranking.
     pub potential_weight: f64,
+    /// Weight of the learned pair potential added to the energy the refinement and Monte Carlo
+    /// search minimise (pocket boxes; 0: they minimise the Vina-like energy alone).
+    pub search_potential_weight: f64,
 }
 
 impl Default for InferenceDefaults {
     fn default() -> Self {
-        InferenceDefaults { temperatures: Temperatures::default(), latent_temperature: 1.5, search_steps: DEFAULT_SEARCH_STEPS, population_weight: DEFAULT_POPULATION_WEIGHT, confidence_weight: DEFAULT_CONFIDENCE_WEIGHT, potential_weight: DEFAULT_POTENTIAL_WEIGHT }
+        InferenceDefaults { temperatures: Temperatures::default(), latent_temperature: 1.5, search_steps: DEFAULT_SEARCH_STEPS, population_weight: DEFAULT_POPULATION_WEIGHT, confidence_weight: DEFAULT_CONFIDENCE_WEIGHT, potential_weight: DEFAULT_POTENTIAL_WEIGHT, search_potential_weight: 0.0 }
     }
 }
 

@@ -20,7 +20,7 @@ pub use checks::{check_pose, PoseChecks};
 pub use matching::{match_conformer, Matched};
 pub use pmf::{ContactAtoms, PairCounts, PairPotential, CONTACT_FEATURES, PMF_BINS};
 pub use refine::{refine, Refined, RefineOptions};
-pub use search::{monte_carlo, SearchOptions};
+pub use search::{monte_carlo, native_pose, SearchOptions};
 pub use typing::{ligand_types, protein_types, XsType};
 pub use vina::{pair_energy, pair_terms, Energy, PocketBox, PoseTerms, VinaLigand, VinaScorer, TERM_NAMES};
 

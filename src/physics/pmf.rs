@@ -213,6 +213,20 @@ impl PairPotential {
         bin_of(d * d).map_or(0.0, |k| self.values[slot(ligand, protein, k)])
     }
 
+    /// ΔW of one type pair at distance `d` (Å), interpolated linearly between bin centres and
+    /// falling to zero half a bin beyond the cutoff: the same potential made continuous, so that a local
+    /// optimiser can follow it (the search grids, [`super::VinaScorer::with_potential`]).
+    pub fn smooth_value(&self, ligand: XsType, protein: XsType, d: f64) -> f64 {
+        let at = |k: usize| if k < BINS { self.values[slot(ligand, protein, k)] } else { 0.0 };
+        let x = (d / PMF_BIN - 0.5).max(0.0);
+        let k = x as usize;
+        if k >= BINS {
+            return 0.0;
+        }
+        let f = x - k as f64;
+        at(k) * (1.0 - f) + at(k + 1) * f
+    }
+
     /// Reads a potential written by [`PairPotential::save`].
     pub fn load(path: &Path) -> Result<Self> {
         let text = crate::io::read_text(path)?;
@@ -263,6 +277,25 @@ mod tests {
         let native = pot.score(&protein, &ligand_types, &[v(0.0, 2.9, 0.0), v(10.0, 4.0, 0.0)]);
         let swapped = pot.score(&protein, &ligand_types, &[v(0.0, 4.0, 0.0), v(10.0, 2.9, 0.0)]);
         assert!(native < swapped, "native {native} against swapped {swapped}");
+    }
+
+    #[test]
+    fn the_smooth_potential_meets_the_binned_one_at_bin_centres_and_fades_at_the_cutoff() {
+        use XsType::*;
+        let values: Vec<f64> = (0..PairPotential::LEN).map(|i| ((i * 7) % 11) as f64 - 5.0).collect();
+        let pot = PairPotential::from_values(values, 1).unwrap();
+        let (l, p) = (OxygenAcceptor, NitrogenDonor);
+        for k in 0..BINS {
+            let centre = (k as f64 + 0.5) * PMF_BIN;
+            assert!((pot.smooth_value(l, p, centre) - pot.value(l, p, centre)).abs() < 1e-12, "bin {k}");
+        }
+        assert_eq!(pot.smooth_value(l, p, 0.1), pot.value(l, p, 0.1), "flat below the first centre");
+        assert_eq!(pot.smooth_value(l, p, PMF_CUTOFF + PMF_BIN / 2.0), 0.0);
+        assert_eq!(pot.smooth_value(l, p, 9.0), 0.0);
+        // continuous: no jump across a bin edge, unlike the binned value
+        let edge = 2.0 * PMF_BIN;
+        let jump = (pot.smooth_value(l, p, edge + 1e-9) - pot.smooth_value(l, p, edge - 1e-9)).abs();
+        assert!(jump < 1e-6, "{jump}");
     }
 
     #[test]

@@ -100,6 +100,40 @@ fn gyration_radius(coords: &[Vec3]) -> f64 {
     (coords.iter().map(|p| (p - c).norm_squared()).sum::<f64>() / coords.len().max(1) as f64).sqrt()
 }
 
+/// Random torsion restarts when fitting the conformer to the crystal ligand for a native pose.
+const NATIVE_RESTARTS: usize = 8;
+
+/// A native pose as docking could make it, for teaching rankers what a right pose looks like
+/// where docking found none: the RDKit `conformer` fitted to the `crystal` ligand over
+/// translation, rotation and torsions (conformer matching), shifted by 1 Å and its torsions
+/// turned by about 20°, then searched for `steps` Monte Carlo steps and refined on the
+/// Vina-like energy against `protein` as docked poses are. Returns the pose and its energy
+/// (inter + intra, kcal/mol); the search may leave the crystal site, so callers label it by
+/// RMSD as any docked pose. `seed` picks the perturbation.
+pub fn native_pose(
+    protein: &crate::chem::Protein,
+    ligand: &VinaLigand,
+    conformer: &[Vec3],
+    torsions: &[Torsion],
+    crystal: &[Vec3],
+    steps: usize,
+    seed: u64,
+) -> Result<(Vec<Vec3>, f64)> {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, Normal, UnitSphere};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut pose = super::match_conformer(conformer, torsions, crystal, NATIVE_RESTARTS, &mut rng)?.coords;
+    let shift = Vec3::from(UnitSphere.sample(&mut rng));
+    pose.iter_mut().for_each(|p| *p += shift);
+    let turn = Normal::new(0.0, 0.35).map_err(|e| crate::error::Error::invalid("native pose", e.to_string()))?;
+    let deltas: Vec<f64> = (0..torsions.len()).map(|_| turn.sample(&mut rng)).collect();
+    crate::diffusion::pose::apply_torsions(&mut pose, torsions, &deltas);
+    let scorer = VinaScorer::new(protein, &super::PocketBox::around(&pose, 8.0), 1.0)?;
+    let search = SearchOptions { steps, refine: RefineOptions { exact: true, ..Default::default() }, ..Default::default() };
+    let found = monte_carlo(&scorer, ligand, torsions, &pose, &search, &mut rng)?;
+    Ok((found.coords, found.energy.objective()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@
 //! back. The `*_exact` methods sum over protein atoms directly and serve to check the grids.
 
 use std::collections::VecDeque;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 
@@ -275,6 +275,9 @@ pub struct VinaScorer {
     dims: [usize; 3],
     /// One grid per ligand atom type, built on first use.
     grids: Vec<OnceLock<Grid>>,
+    /// A learned pair potential and its weight added to the grids (the search's objective),
+    /// see [`VinaScorer::with_potential`].
+    potential: Option<(Arc<super::PairPotential>, f64)>,
 }
 
 impl VinaScorer {
@@ -308,7 +311,18 @@ impl VinaScorer {
         let (atoms, types): (Vec<Vec3>, Vec<XsType>) = order.iter().map(|&k| (atoms[k], types[k])).unzip();
         let cells = CellList::new(&atoms, CUTOFF / 2.0);
         let grids = (0..XsType::COUNT).map(|_| OnceLock::new()).collect();
-        Ok(VinaScorer { atoms, types, cells, origin: pocket.min(), spacing, dims, grids })
+        Ok(VinaScorer { atoms, types, cells, origin: pocket.min(), spacing, dims, grids, potential: None })
+    }
+
+    /// This scorer with `weight` × the learned pair `potential` (its continuous form,
+    /// [`super::PairPotential::smooth_value`]) added to its grids, so that refinement and the
+    /// Monte Carlo search prefer the contacts the potential favours. Exact sums
+    /// ([`VinaScorer::score_exact`]) stay the plain Vina-like energy, so the energies docking
+    /// reports and ranks by do not count the potential twice. Call before any grid is built.
+    pub fn with_potential(mut self, potential: Arc<super::PairPotential>, weight: f64) -> Self {
+        self.grids = (0..XsType::COUNT).map(|_| OnceLock::new()).collect();
+        self.potential = (weight != 0.0).then_some((potential, weight));
+        self
     }
 
     /// Number of protein atoms near enough to the box to matter.
@@ -331,19 +345,21 @@ impl VinaScorer {
         self.grids[t.index()].get_or_init(|| self.build_grids(&[t]).swap_remove(0))
     }
 
-    /// Tabulates the pair energy of ligand type `t` with every protein type over r² in [0, 64].
-    fn pair_tables(t: XsType) -> Vec<Vec<f64>> {
+    /// Tabulates the pair energy of ligand type `t` with every protein type over r² in [0, 64]
+    /// (plus the weighted pair potential, when the scorer has one).
+    fn pair_tables(&self, t: XsType) -> Vec<Vec<f64>> {
         let n = (CUTOFF * CUTOFF * TABLE_SAMPLES_PER_A2) as usize + 2;
-        XsType::ALL
-            .iter()
-            .map(|&s| (0..n).map(|i| pair_energy(t, s, (i as f64 / TABLE_SAMPLES_PER_A2).sqrt()).0).collect())
-            .collect()
+        let pair = |s: XsType, r: f64| {
+            let extra = self.potential.as_ref().map_or(0.0, |(p, w)| w * p.smooth_value(t, s, r));
+            pair_energy(t, s, r).0 + extra
+        };
+        XsType::ALL.iter().map(|&s| (0..n).map(|i| pair(s, (i as f64 / TABLE_SAMPLES_PER_A2).sqrt())).collect()).collect()
     }
 
     /// Builds the grids of `types` together, in parallel over x slabs.
     fn build_grids(&self, types: &[XsType]) -> Vec<Grid> {
         use rayon::prelude::*;
-        let tables: Vec<Vec<Vec<f64>>> = types.iter().map(|&t| Self::pair_tables(t)).collect();
+        let tables: Vec<Vec<Vec<f64>>> = types.iter().map(|&t| self.pair_tables(t)).collect();
         let slabs: Vec<Vec<f64>> = (0..self.dims[0]).into_par_iter().map(|i| self.slab(i, &tables)).collect();
         let n_types = types.len();
         (0..n_types)
@@ -615,6 +631,25 @@ pub(crate) mod tests {
         assert!((grid.inter - exact.inter).abs() < 0.02 * exact.inter.abs().max(1.0), "{grid:?} vs {exact:?}");
         assert_eq!(grid.intra, exact.intra);
         assert!((exact.total - exact.inter / (1.0 + W_ROT * 2.0)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_search_potential_enters_the_grids_but_not_the_exact_energy() {
+        let (ligand, lig, scorer) = toy_scoring();
+        let plain_grid = scorer.score(&lig, &ligand.coords).unwrap();
+        let plain_exact = scorer.score_exact(&lig, &ligand.coords).unwrap();
+        // a potential of 0.1 for every pair within its cutoff
+        let potential = super::super::PairPotential::from_values(vec![0.1; super::super::PairPotential::LEN], 1).unwrap();
+        let contacts = super::super::ContactAtoms::of_protein(&toy_protein());
+        let pairs = potential.score(&contacts, &lig.types, &ligand.coords) / 0.1;
+        assert!(pairs > 10.0, "the toy pose has contacts within 6 Å ({pairs})");
+        let scorer = scorer.with_potential(std::sync::Arc::new(potential), 2.0);
+        let grid = scorer.score(&lig, &ligand.coords).unwrap();
+        let exact = scorer.score_exact(&lig, &ligand.coords).unwrap();
+        assert_eq!(exact, plain_exact, "exact sums stay plain Vina");
+        // the grid objective gains about 2 × 0.1 per pair (pairs near 6 Å count partly)
+        let added = grid.objective() - plain_grid.objective();
+        assert!(added > 0.1 * pairs && added < 0.25 * pairs, "{added} for {pairs} pairs");
     }
 
     #[test]

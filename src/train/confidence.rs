@@ -13,7 +13,8 @@ use crate::error::{Error, Result};
 use crate::geometry::{ligand_automorphisms, symmetry_rmsd};
 use crate::model::store::save_network;
 use crate::model::{contact_inputs, pose_features, Batch, ConfidenceConfig, ConfidenceModel, PoseSample};
-use crate::physics::ContactAtoms;
+use crate::dock::POPULATION_RMSD;
+use crate::physics::{native_pose, ContactAtoms, VinaLigand};
 use crate::train::data::TrainingComplex;
 use crate::train::{run_dirs, TrainState};
 use rand::seq::SliceRandom;
@@ -255,6 +256,92 @@ pub fn docked_poses(
         }
     }
     Ok(out)
+}
+
+/// Native poses ([`native_pose`]) for docked training complexes, `per_complex` each (seeds
+/// 0, 1, …), so that every complex, not only the third where docking found a right pose, shows
+/// the model a right pose among its wrong ones; searched `search_steps` Monte Carlo steps as the
+/// docked poses were, against the same pocket crop. Each carries its energy and its population
+/// among `docked` (poses of its complex within 2 Å), as if docking had found it. Cached per
+/// complex in `cache` like [`docked_poses`]; a complex whose conformer does not fit is logged and
+/// skipped.
+pub fn native_poses(
+    complexes: &[TrainingComplex],
+    docked: &[LabelledPose],
+    per_complex: usize,
+    search_steps: usize,
+    cache: &Path,
+    log: &mut dyn FnMut(&str),
+) -> Result<Vec<LabelledPose>> {
+    use rayon::prelude::*;
+    let text = if cache.exists() { std::fs::read_to_string(cache).map_err(|e| Error::io(cache, e))? } else { String::new() };
+    let cached: HashMap<String, Vec<LabelledPose>> = parse_pose_cache(&text).into_iter().map(|e| (e.id, e.poses)).collect();
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(cache).map_err(|e| Error::io(cache, e))?;
+    if !text.is_empty() && !text.ends_with('\n') {
+        writeln!(file).map_err(|e| Error::io(cache, e))?;
+    }
+    let groups = by_complex(docked.iter().map(|p| p.complex));
+    let start = Instant::now();
+    let mut out = Vec::new();
+    let indices: Vec<usize> = (0..complexes.len()).collect();
+    for chunk in indices.chunks(64) {
+        let made: Vec<(usize, Result<Vec<LabelledPose>>, bool)> = chunk
+            .par_iter()
+            .map(|&i| match cached.get(&complexes[i].id) {
+                Some(poses) => (i, Ok(poses.iter().map(|p| LabelledPose { complex: i, ..p.clone() }).collect()), false),
+                None => {
+                    let members: Vec<&LabelledPose> = groups.get(&i).map(|m| m.iter().map(|&j| &docked[j]).collect()).unwrap_or_default();
+                    (i, complex_natives(&complexes[i], i, &members, per_complex, search_steps), true)
+                }
+            })
+            .collect();
+        for (i, poses, new) in made {
+            match poses {
+                Ok(poses) => {
+                    if new {
+                        let line = CachedComplex { id: complexes[i].id.clone(), poses: poses.clone() }.to_line()?;
+                        writeln!(file, "{line}").map_err(|e| Error::io(cache, e))?;
+                    }
+                    out.extend(poses);
+                }
+                Err(e) => log(&format!("{}: no native pose ({e})", complexes[i].id)),
+            }
+        }
+        let right = out.iter().filter(|p| p.rmsd < 2.0).count();
+        let done = (chunk[chunk.len() - 1] + 1).min(complexes.len());
+        log(&format!("native poses for {done} of {} complexes: {} poses, {right} under 2 Å ({:.0} s)", complexes.len(), out.len(), start.elapsed().as_secs_f64()));
+    }
+    Ok(out)
+}
+
+/// The native poses of one complex (see [`native_poses`]), labelled and with their populations
+/// among the complex's docked poses `members`.
+fn complex_natives(c: &TrainingComplex, index: usize, members: &[&LabelledPose], per_complex: usize, search_steps: usize) -> Result<Vec<LabelledPose>> {
+    let ligand = VinaLigand::new(&c.graph.ligand, c.graph.torsions.len());
+    let label = symmetry_labeller(c);
+    (0..per_complex as u64)
+        .map(|seed| {
+            let (coords, energy) = native_pose(&c.pocket, &ligand, &c.conformer, &c.graph.torsions, &c.crystal, search_steps, seed)?;
+            let population = members.iter().filter(|m| crate::geometry::rmsd(&m.coords, &coords) < POPULATION_RMSD).count();
+            Ok(LabelledPose { complex: index, rmsd: label(&coords), coords, rank: None, energy: Some(energy), population: Some(population), features: [0.0; 2] })
+        })
+        .collect()
+}
+
+/// Appends `natives` to the docked `poses` (whose [`set_pose_features`] are already set), each
+/// native with the pose features it would have had among its complex's docked poses had docking
+/// found it; the docked poses keep theirs, which are what docking shows the model.
+pub fn add_natives(poses: &mut Vec<LabelledPose>, natives: Vec<LabelledPose>) {
+    let groups = by_complex(poses.iter().map(|p| p.complex));
+    for mut native in natives {
+        let members = groups.get(&native.complex).map(Vec::as_slice).unwrap_or_default();
+        let mut energies: Vec<Option<f64>> = members.iter().map(|&i| poses[i].energy).collect();
+        let mut populations: Vec<usize> = members.iter().map(|&i| poses[i].population.unwrap_or(0)).collect();
+        energies.push(native.energy);
+        populations.push(native.population.unwrap_or(0));
+        native.features = pose_features(&energies, &populations).pop().unwrap_or([0.0; 2]);
+        poses.push(native);
+    }
 }
 
 /// Share of complexes whose best-scored pose is within 2 Å: the docking success the confidence
@@ -557,5 +644,51 @@ mod tests {
         // JSON floats read back to the last bit or one ulp off
         assert_eq!(again.len(), first.len());
         assert!(again.iter().zip(&first).all(|(a, b)| (a.rmsd - b.rmsd).abs() < 1e-9 && a.rank == b.rank));
+    }
+
+    #[test]
+    fn native_poses_are_cached_and_get_the_features_docking_would_give_them() {
+        let complexes = [toy_complex()];
+        // two docked poses: one on the crystal (population 0 among the docked), one far away
+        let far: Vec<Vec3> = complexes[0].crystal.iter().map(|p| p + Vec3::new(8.0, 0.0, 0.0)).collect();
+        let docked_pose = |coords: Vec<Vec3>, rmsd: f64, energy: f64| LabelledPose {
+            complex: 0,
+            coords,
+            rmsd,
+            rank: Some(1),
+            energy: Some(energy),
+            population: Some(0),
+            features: [0.0; 2],
+        };
+        let mut poses = vec![docked_pose(complexes[0].crystal.clone(), 0.0, -100.0), docked_pose(far, 8.0, -101.0)];
+        set_pose_features(&mut poses);
+        let before: Vec<[f32; 2]> = poses.iter().map(|p| p.features).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("natives.jsonl");
+        let natives = native_poses(&complexes, &poses, 2, 3, &cache, &mut |_| {}).unwrap();
+        assert_eq!(natives.len(), 2);
+        for n in &natives {
+            assert_eq!(n.complex, 0);
+            assert!(n.rmsd.is_finite() && n.energy.is_some_and(f64::is_finite));
+            let near = crate::geometry::rmsd(&n.coords, &complexes[0].crystal) < POPULATION_RMSD;
+            assert_eq!(n.population, Some(near as usize), "population counts the docked poses within 2 Å");
+        }
+        assert_ne!(natives[0].coords, natives[1].coords, "each native has its own perturbation");
+        // read back from the cache, not searched again
+        let mut lines = Vec::new();
+        let again = native_poses(&complexes, &poses, 2, 3, &cache, &mut |l| lines.push(l.to_string())).unwrap();
+        assert_eq!(std::fs::read_to_string(&cache).unwrap().lines().count(), 1, "{lines:?}");
+        assert!(again.iter().zip(&natives).all(|(a, b)| (a.rmsd - b.rmsd).abs() < 1e-9));
+        add_natives(&mut poses, natives);
+        assert_eq!(poses.len(), 4);
+        assert_eq!(poses[0].features, before[0], "docked poses keep their features");
+        assert_eq!(poses[1].features, before[1]);
+        for n in &poses[2..] {
+            // the energy gap to the best of the docked poses and itself (capped at 20 kcal/mol), over 5
+            let energy = n.energy.unwrap();
+            let gap = (energy - energy.min(-101.0)).min(20.0) / 5.0;
+            assert!((n.features[0] as f64 - gap).abs() < 1e-5, "{:?} {energy}", n.features);
+            assert!((n.features[1] - n.population.unwrap() as f32 / 2.0).abs() < 1e-6, "share of the 2 docked poses");
+        }
     }
 }

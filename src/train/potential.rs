@@ -10,7 +10,7 @@ use crate::chem::conformer::ConformerOptions;
 use crate::error::{Error, Result};
 use crate::chem::Vec3;
 use crate::io::dataset::{complex_files, PrepareCache, PreparedComplex};
-use crate::physics::{match_conformer, monte_carlo, ContactAtoms, PairCounts, PairPotential, PocketBox, PMF_BINS, RefineOptions, SearchOptions, VinaLigand, VinaScorer};
+use crate::physics::{native_pose, ContactAtoms, PairCounts, PairPotential, PMF_BINS, VinaLigand};
 use rayon::prelude::*;
 use std::path::Path;
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
@@ -75,36 +75,19 @@ impl PoseSet {
     }
 }
 
-/// Random torsion restarts when fitting the conformer to the crystal ligand for a native pose.
-const NATIVE_RESTARTS: usize = 8;
-
 /// Monte Carlo steps that turn a perturbed native pose into a docked-looking one (as
 /// `train confidence --docking --search-steps 30` docks).
-const NATIVE_SEARCH_STEPS: usize = 30;
+pub const NATIVE_SEARCH_STEPS: usize = 30;
 
-/// A native pose as docking could make it: the RDKit conformer fitted to the crystal ligand
-/// (conformer matching), shifted by 1 Å and its torsions turned by about 20°, then searched and
-/// refined on the Vina-like energy as docked poses are; with its energy (inter + intra,
-/// kcal/mol) and RMSD to the crystal ligand (the search may leave the crystal site, so it is
-/// labelled by RMSD too: plain RMSD in the shared atom order, an upper bound of the
+/// A complex's [`native_pose`] against its whole protein, with its energy and RMSD to the
+/// crystal ligand (plain RMSD in the shared atom order, an upper bound of the
 /// symmetry-corrected RMSD docked poses carry).
-fn native_pose(complex: &PreparedComplex, ligand: &VinaLigand) -> Result<(Vec<Vec3>, f64, f64)> {
-    use rand::SeedableRng;
-    use rand_distr::{Distribution, Normal, UnitSphere};
+fn complex_native_pose(complex: &PreparedComplex, ligand: &VinaLigand) -> Result<(Vec<Vec3>, f64, f64)> {
     let crystal = complex.ligand.reference.as_ref().ok_or_else(|| Error::invalid(complex.id.clone(), "no crystal ligand pose"))?;
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     let torsions = &complex.ligand.torsions;
-    let mut pose = match_conformer(&complex.ligand.ligand.coords, torsions, crystal, NATIVE_RESTARTS, &mut rng)?.coords;
-    let shift = Vec3::from(UnitSphere.sample(&mut rng));
-    pose.iter_mut().for_each(|p| *p += shift);
-    let turn = Normal::new(0.0, 0.35).map_err(|e| Error::invalid("native pose", e.to_string()))?;
-    let deltas: Vec<f64> = (0..torsions.len()).map(|_| turn.sample(&mut rng)).collect();
-    crate::diffusion::pose::apply_torsions(&mut pose, torsions, &deltas);
-    let scorer = VinaScorer::new(&complex.protein, &PocketBox::around(&pose, 8.0), 1.0)?;
-    let search = SearchOptions { steps: NATIVE_SEARCH_STEPS, refine: RefineOptions { exact: true, ..Default::default() }, ..Default::default() };
-    let found = monte_carlo(&scorer, ligand, torsions, &pose, &search, &mut rng)?;
-    let rmsd = crate::geometry::rmsd(&found.coords, crystal);
-    Ok((found.coords, found.energy.objective(), rmsd))
+    let (coords, energy) = native_pose(&complex.protein, ligand, &complex.ligand.ligand.coords, torsions, crystal, NATIVE_SEARCH_STEPS, 0)?;
+    let rmsd = crate::geometry::rmsd(&coords, crystal);
+    Ok((coords, energy, rmsd))
 }
 
 /// Contact histograms of a pose cache's complexes (proteins from `data`, prepared or read from
@@ -133,7 +116,7 @@ pub fn pose_sets(data: &Path, entries: &[CachedComplex], natives: bool, skipped:
                     }
                 }
                 if natives {
-                    let (coords, energy, rmsd) = native_pose(&complex, &ligand)?;
+                    let (coords, energy, rmsd) = complex_native_pose(&complex, &ligand)?;
                     add(&coords, energy, rmsd);
                 }
                 Ok(set)
