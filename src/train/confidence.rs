@@ -141,6 +141,35 @@ pub fn read_pose_cache(path: &Path) -> Result<Vec<CachedComplex>> {
     Ok(parse_pose_cache(&crate::io::read_text(path)?))
 }
 
+/// A pose cache opened to resume: the complexes already in it, and the file, open for appending
+/// the next ones (a line cut by an interruption is closed first).
+struct ResumedCache<'a> {
+    path: &'a Path,
+    /// Poses of the complexes already cached, by complex id.
+    cached: HashMap<String, Vec<LabelledPose>>,
+    /// Whether the file held anything (entries or a cut line) before.
+    resumed: bool,
+    file: std::fs::File,
+}
+
+impl<'a> ResumedCache<'a> {
+    fn open(path: &'a Path) -> Result<Self> {
+        let text = if path.exists() { std::fs::read_to_string(path).map_err(|e| Error::io(path, e))? } else { String::new() };
+        let cached = parse_pose_cache(&text).into_iter().map(|e| (e.id, e.poses)).collect();
+        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| Error::io(path, e))?;
+        if !text.is_empty() && !text.ends_with('\n') {
+            writeln!(file).map_err(|e| Error::io(path, e))?;
+        }
+        Ok(ResumedCache { path, cached, resumed: !text.is_empty(), file })
+    }
+
+    /// Appends one complex's poses as a line.
+    fn append(&mut self, id: &str, poses: &[LabelledPose]) -> Result<()> {
+        let line = CachedComplex { id: id.to_string(), poses: poses.to_vec() }.to_line()?;
+        writeln!(self.file, "{line}").map_err(|e| Error::io(self.path, e))
+    }
+}
+
 /// Post-processing applied to sampled poses before labelling (e.g. physics refinement), so the
 /// confidence model sees poses as docking will produce them.
 pub type PostProcess<'a> = &'a (dyn Fn(&TrainingComplex, Vec<Vec<Vec3>>) -> Vec<Vec<Vec3>> + Sync);
@@ -216,24 +245,18 @@ pub fn docked_poses(
     cache: &Path,
     log: &mut dyn FnMut(&str),
 ) -> Result<Vec<LabelledPose>> {
-    let text = if cache.exists() { std::fs::read_to_string(cache).map_err(|e| Error::io(cache, e))? } else { String::new() };
-    let mut cached: HashMap<String, Vec<LabelledPose>> = parse_pose_cache(&text).into_iter().map(|e| (e.id, e.poses)).collect();
-    if !text.is_empty() {
-        log(&format!("{}: {} complexes already docked", cache.display(), cached.len()));
-    }
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(cache).map_err(|e| Error::io(cache, e))?;
-    if !text.is_empty() && !text.ends_with('\n') {
-        writeln!(file).map_err(|e| Error::io(cache, e))?;
+    let mut cache = ResumedCache::open(cache)?;
+    if cache.resumed {
+        log(&format!("{}: {} complexes already docked", cache.path.display(), cache.cached.len()));
     }
     let start = Instant::now();
     let (mut out, mut docked) = (Vec::new(), 0usize);
     for (i, c) in complexes.iter().enumerate() {
-        let poses = match cached.remove(&c.id) {
+        let poses = match cache.cached.remove(&c.id) {
             Some(poses) => poses.into_iter().map(|p| LabelledPose { complex: i, ..p }).collect(),
             None => match dock_training_complex(models, c, i, options, box_size) {
                 Ok(poses) => {
-                    let line = CachedComplex { id: c.id.clone(), poses: poses.clone() }.to_line()?;
-                    writeln!(file, "{line}").map_err(|e| Error::io(cache, e))?;
+                    cache.append(&c.id, &poses)?;
                     docked += 1;
                     poses
                 }
@@ -274,20 +297,16 @@ pub fn native_poses(
     log: &mut dyn FnMut(&str),
 ) -> Result<Vec<LabelledPose>> {
     use rayon::prelude::*;
-    let text = if cache.exists() { std::fs::read_to_string(cache).map_err(|e| Error::io(cache, e))? } else { String::new() };
-    let cached: HashMap<String, Vec<LabelledPose>> = parse_pose_cache(&text).into_iter().map(|e| (e.id, e.poses)).collect();
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(cache).map_err(|e| Error::io(cache, e))?;
-    if !text.is_empty() && !text.ends_with('\n') {
-        writeln!(file).map_err(|e| Error::io(cache, e))?;
-    }
+    let mut cache = ResumedCache::open(cache)?;
     let groups = by_complex(docked.iter().map(|p| p.complex));
     let start = Instant::now();
     let mut out = Vec::new();
-    let indices: Vec<usize> = (0..complexes.len()).collect();
-    for chunk in indices.chunks(64) {
+    for first in (0..complexes.len()).step_by(64) {
+        let chunk = first..(first + 64).min(complexes.len());
         let made: Vec<(usize, Result<Vec<LabelledPose>>, bool)> = chunk
-            .par_iter()
-            .map(|&i| match cached.get(&complexes[i].id) {
+            .clone()
+            .into_par_iter()
+            .map(|i| match cache.cached.get(&complexes[i].id) {
                 Some(poses) => (i, Ok(poses.iter().map(|p| LabelledPose { complex: i, ..p.clone() }).collect()), false),
                 None => {
                     let members: Vec<&LabelledPose> = groups.get(&i).map(|m| m.iter().map(|&j| &docked[j]).collect()).unwrap_or_default();
@@ -299,8 +318,7 @@ pub fn native_poses(
             match poses {
                 Ok(poses) => {
                     if new {
-                        let line = CachedComplex { id: complexes[i].id.clone(), poses: poses.clone() }.to_line()?;
-                        writeln!(file, "{line}").map_err(|e| Error::io(cache, e))?;
+                        cache.append(&complexes[i].id, &poses)?;
                     }
                     out.extend(poses);
                 }
@@ -308,8 +326,7 @@ pub fn native_poses(
             }
         }
         let right = out.iter().filter(|p| p.rmsd < 2.0).count();
-        let done = (chunk[chunk.len() - 1] + 1).min(complexes.len());
-        log(&format!("native poses for {done} of {} complexes: {} poses, {right} under 2 Å ({:.0} s)", complexes.len(), out.len(), start.elapsed().as_secs_f64()));
+        log(&format!("native poses for {} of {} complexes: {} poses, {right} under 2 Å ({:.0} s)", chunk.end, complexes.len(), out.len(), start.elapsed().as_secs_f64()));
     }
     Ok(out)
 }

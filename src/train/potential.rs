@@ -77,7 +77,7 @@ impl PoseSet {
 
 /// Monte Carlo steps that turn a perturbed native pose into a docked-looking one (as
 /// `train confidence --docking --search-steps 30` docks).
-pub const NATIVE_SEARCH_STEPS: usize = 30;
+const NATIVE_SEARCH_STEPS: usize = 30;
 
 /// A complex's [`native_pose`] against its whole protein, with its energy and RMSD to the
 /// crystal ligand (plain RMSD in the shared atom order, an upper bound of the
