@@ -18,7 +18,7 @@ Usage:
 The summary reads the benchmark's per-pose rows (`benchmark --poses-out`: confidence, potential)
 and prints top-1 (% of complexes whose first pose lies within 2 Å) under the docking rule
 (PB-valid poses first, then `E - c logit(confidence) + w potential`) with E disco-dock's energy
-or one of Vina's scores, over a grid of c and w (c = w = 0: the energy alone).
+(inter + intra), its intermolecular affinity, or one of Vina's scores, over a grid of c and w (c = w = 0: the energy alone).
 Needs: apt-get install openbabel; pip install vina.
 """
 import argparse
@@ -146,7 +146,8 @@ def summary(args):
         for i in ids:
             def key(r):
                 b = bench[i][int(r['rank'])]
-                value = float(r[energy]) - c * logit(float(b['confidence'])) + w * float(b['potential'])
+                e = float(b[energy]) if energy == 'affinity' else float(r[energy])
+                value = e - c * logit(float(b['confidence'])) + w * float(b['potential'])
                 return (b['pb_valid'] != 'true', value)
             hits += float(min(rows[i], key=key)['rmsd']) < 2
         return 100 * hits / len(ids)
@@ -155,7 +156,7 @@ def summary(args):
     print(f"{'disco-dock rank 1 (the shipped rule)':40s} {top1('rank'):5.1f}")
     oracle = 100 * sum(any(float(r['rmsd']) < 2 for r in rows[i]) for i in ids) / len(ids)
     print(f"{'a pose within 2 Å among them':40s} {oracle:5.1f}")
-    for energy in ['energy', 'vina', 'vina_opt']:
+    for energy in ['energy', 'affinity', 'vina', 'vina_opt']:
         print(f'E = {energy}: rows c (confidence weight), columns w (potential weight)')
         print('   c\\w ' + ' '.join(f'{w:5.1f}' for w in [0, 1, 2.5, 4]))
         for c in [0, 1, 2, 3, 5]:
