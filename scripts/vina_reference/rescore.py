@@ -25,11 +25,12 @@ import argparse
 import csv
 import json
 import math
-import multiprocessing
 import os
 import subprocess
 import sys
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 FIELDS = ['id', 'pose', 'rmsd', 'rank', 'energy', 'vina', 'vina_inter', 'vina_opt']
 
@@ -56,9 +57,8 @@ def reference(w):
     return lines, int(lines[3][:3])
 
 
-def pose_files(w, poses):
-    """One ligand PDBQT per pose, from the crystal molfile with the pose's coordinates."""
-    lines, n = reference(w)
+def pose_files(w, lines, n, poses):
+    """One ligand PDBQT per pose, from the crystal molfile (`reference`) with the pose's coordinates."""
     records = []
     for p in poses:
         if len(p['coords']) != n:
@@ -76,37 +76,32 @@ def pose_files(w, poses):
     return files
 
 
-def score_complex(args, complex_line, queue):
-    """Scores one complex's poses; puts its rows (or an error string) on the queue."""
+def score_complex(args, complex_line):
+    """Scores one complex's poses: its CSV rows."""
     from vina import Vina
     c = json.loads(complex_line)
-    try:
-        w = prepare(args.data, args.work, c['id'])
-        files = pose_files(w, c['poses'])
-        coords = [x for p in c['poses'] for x in p['coords']]
-        lines, n = reference(w)
-        crystal = [[float(lines[4 + i][k * 10:(k + 1) * 10]) for k in range(3)] for i in range(n)]
-        centre = [sum(a[k] for a in crystal) / n for k in range(3)]
-        half = max(abs(x[k] - centre[k]) for x in coords for k in range(3))
-        v = Vina(sf_name='vina', verbosity=0, cpu=1)
-        v.set_receptor(f'{w}/rec.pdbqt')
-        v.compute_vina_maps(center=centre, box_size=[max(32.0, 2 * half + 4.0)] * 3)
-        rows = []
-        for i, (p, f) in enumerate(zip(c['poses'], files)):
-            v.set_ligand_from_file(f)
-            e = v.score()
-            opt = v.optimize()[0] if args.optimize else float('nan')
-            rows.append([c['id'], i, f"{p['rmsd']:.3f}", p.get('rank'), p.get('energy'), f'{e[0]:.3f}', f'{e[1]:.3f}', f'{opt:.3f}'])
-        queue.put(rows)
-    except Exception as e:  # reported by the parent, which goes on with the next complex
-        queue.put(f'{type(e).__name__}: {e}')
+    w = prepare(args.data, args.work, c['id'])
+    lines, n = reference(w)
+    files = pose_files(w, lines, n, c['poses'])
+    coords = [x for p in c['poses'] for x in p['coords']]
+    crystal = [[float(lines[4 + i][k * 10:(k + 1) * 10]) for k in range(3)] for i in range(n)]
+    centre = [sum(a[k] for a in crystal) / n for k in range(3)]
+    half = max(abs(x[k] - centre[k]) for x in coords for k in range(3))
+    v = Vina(sf_name='vina', verbosity=0, cpu=1)
+    v.set_receptor(f'{w}/rec.pdbqt')
+    v.compute_vina_maps(center=centre, box_size=[max(32.0, 2 * half + 4.0)] * 3)
+    rows = []
+    for i, (p, f) in enumerate(zip(c['poses'], files)):
+        v.set_ligand_from_file(f)
+        e = v.score()
+        opt = v.optimize()[0] if args.optimize else float('nan')
+        rows.append([c['id'], i, f"{p['rmsd']:.3f}", p.get('rank'), p.get('energy'), f'{e[0]:.3f}', f'{e[1]:.3f}', f'{opt:.3f}'])
+    return rows
 
 
 def score(args):
-    done = set()
-    if os.path.exists(args.out):
-        done = {r['id'] for r in csv.DictReader(open(args.out))}
-    new = not done and not os.path.exists(args.out)
+    new = not os.path.exists(args.out)
+    done = set() if new else {r['id'] for r in csv.DictReader(open(args.out))}
     out = open(args.out, 'a', newline='')
     writer = csv.writer(out)
     if new:
@@ -115,15 +110,17 @@ def score(args):
         cid = json.loads(line)['id']
         if cid in done:
             continue
-        queue = multiprocessing.Queue()
-        child = multiprocessing.Process(target=score_complex, args=(args, line, queue))
-        child.start()
-        child.join()
-        result = queue.get() if not queue.empty() else f'Vina aborted (exit code {child.exitcode})'
-        if isinstance(result, str):
-            print(f'{cid}: skipped: {result}', file=sys.stderr)
-            continue
-        writer.writerows(result)
+        # a child process per complex: Vina aborts the process on some inputs
+        with ProcessPoolExecutor(max_workers=1) as child:
+            try:
+                rows = child.submit(score_complex, args, line).result()
+            except BrokenProcessPool:
+                print(f'{cid}: skipped: Vina aborted', file=sys.stderr)
+                continue
+            except Exception as e:
+                print(f'{cid}: skipped: {type(e).__name__}: {e}', file=sys.stderr)
+                continue
+        writer.writerows(rows)
         out.flush()
 
 
