@@ -247,6 +247,11 @@ pub struct BenchCmd {
     /// --docking --evaluate-only` to score these poses with the confidence model(s) in <run>/best).
     #[arg(long)]
     pub poses_cache: Option<PathBuf>,
+    /// Dock the crystal ligand's own geometry (bond angles, rings) instead of an RDKit conformer,
+    /// as re-docking benchmarks of Vina and GNINA do: an upper bound for what a better conformer
+    /// could give, not a docking result.
+    #[arg(long)]
+    pub crystal_geometry: bool,
     #[command(flatten)]
     pub settings: DockSettings,
 }
@@ -734,6 +739,7 @@ fn run_benchmark_cmd(cmd: &BenchCmd, quiet: bool) -> Result<()> {
     let options = BenchOptions {
         pocket,
         dock: dock_options(&cmd.settings, &models)?,
+        crystal_geometry: cmd.crystal_geometry,
     };
     let bar = progress(quiet, ids.len() as u64, "benchmark");
     let cache = PrepareCache::new(PrepareCache::default_dir());

@@ -7,7 +7,8 @@
 # disco-dock docks with (conformer.py beside this script; Debian's python3-rdkit).
 #
 # Usage: DATA=../shared/data scripts/vina_reference/dock.sh ID OUT_DIR
-#   env: EXH (exhaustiveness, default 8), CPU (threads, default 2), START (crystal or rdkit)
+#   env: EXH (exhaustiveness, default 8), CPU (threads, default 2), START (crystal or rdkit),
+#   SEED (ETKDG seed of the rdkit start, default 0: the conformer `disco-dock benchmark` docks)
 # Prints one line: id crystal_score local_rmsd local_score top1_rmsd best_rmsd_of_9 top1_score seconds
 #   crystal_score: Vina's score of the crystal pose; local_*: after Vina's local optimisation of
 #   it (both NA with START=rdkit);
@@ -19,7 +20,7 @@ score() { awk -F: '/Estimated Free Energy/{split($2,a," "); print a[1]}'; }
 zcat "$d/${id}_protein.pdb.gz" | grep -v HOH > "$out/rec.pdb"
 obabel -ipdb "$out/rec.pdb" -xr -h -O "$out/rec.pdbqt" >/dev/null 2>&1
 if [ "${START:-crystal}" = rdkit ]; then
-  "$(dirname "$0")/conformer.py" "$d/${id}_ligand.sdf" "$out/lig_h.sdf" || exit 1
+  "$(dirname "$0")/conformer.py" "$d/${id}_ligand.sdf" "$out/lig_h.sdf" "${SEED:-0}" || exit 1
 else
   obabel "$d/${id}_ligand.sdf" -h -O "$out/lig_h.sdf" >/dev/null 2>&1
 fi

@@ -183,6 +183,8 @@ pub struct BenchOptions {
     pub pocket: BenchPocket,
     /// Docking settings.
     pub dock: DockOptions,
+    /// Dock the crystal ligand's own geometry instead of an RDKit conformer (re-docking).
+    pub crystal_geometry: bool,
 }
 
 /// One docked pose of a benchmark complex, for studying ranking rules after the run.
@@ -194,7 +196,7 @@ pub struct PoseRow {
     pub rank: usize,
     /// Symmetry-corrected RMSD to the crystal ligand (Å).
     pub rmsd: f64,
-    /// Confidence logit, when a confidence model ran.
+    /// Confidence (the model's probability that the pose is within 2 Å), when a confidence model ran.
     pub confidence: Option<f64>,
     /// Vina-like inter-molecular energy (kcal/mol).
     pub affinity: Option<f64>,
@@ -245,7 +247,8 @@ pub struct BenchOutputs {
 /// Docks one complex and measures its RMSDs; also returns every pose's row.
 pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCache, options: &BenchOptions) -> Result<(BenchRow, Vec<PoseRow>)> {
     let files = complex_files(data, id)?;
-    let (complex, _) = cache.get_or_prepare(&files, &ConformerOptions { seed: options.dock.sampling.sampler.seed as u32, ..Default::default() })?;
+    let conformer = ConformerOptions { seed: options.dock.sampling.sampler.seed as u32, generate: !options.crystal_geometry, ..Default::default() };
+    let (complex, _) = cache.get_or_prepare(&files, &conformer)?;
     let crystal = complex.ligand.reference.clone().ok_or_else(|| Error::invalid(id, "no crystal coordinates"))?;
     let pocket = match options.pocket {
         BenchPocket::Crystal => Pocket::Box { center: centroid(&crystal), size: Vec3::repeat(CRYSTAL_BOX) },

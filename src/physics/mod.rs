@@ -2,12 +2,15 @@
 //! ([`VinaScorer`]), local refinement of poses over translation, rotation and torsions by L-BFGS
 //! ([`refine()`]), conformer matching to a target pose ([`match_conformer`]), Vina-style Monte
 //! Carlo search around a pose ([`monte_carlo`]), PoseBusters-style validity checks
-//! ([`check_pose`]), and a knowledge-based pair potential learned from crystals ([`PairPotential`]).
+//! ([`check_pose`]), a knowledge-based pair potential learned from crystals ([`PairPotential`]),
+//! and a flexible last polish in which every atom moves under an elastic model of the conformer
+//! ([`refine_flexible`]).
 //!
-//! Poses move only rigidly and through torsions, so bond lengths, angles and rings keep the
-//! geometry of the RDKit conformer they came from.
+//! Otherwise poses move only rigidly and through torsions, so bond lengths, angles and rings keep
+//! the geometry of the RDKit conformer they came from.
 
 pub mod checks;
+pub mod flex;
 mod grid;
 pub mod matching;
 pub mod pmf;
@@ -17,6 +20,7 @@ pub mod typing;
 pub mod vina;
 
 pub use checks::{check_pose, PoseChecks};
+pub use flex::{refine_flexible, ElasticModel, FlexRefined, Stiffness};
 pub use matching::{match_conformer, Matched};
 pub use pmf::{ContactAtoms, PairCounts, PairPotential, CONTACT_FEATURES, PMF_BINS};
 pub use refine::{refine, Refined, RefineOptions};
