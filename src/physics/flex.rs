@@ -233,6 +233,28 @@ mod tests {
     }
 
     #[test]
+    fn flexible_refinement_lowers_the_objective_and_keeps_bonds_close() {
+        use crate::physics::refine;
+        use crate::physics::vina::tests::{toy_ligand, toy_scorer};
+        let (ligand, torsions) = toy_ligand();
+        let vina = VinaLigand::new(&ligand, torsions.len());
+        let scorer = toy_scorer();
+        let options = RefineOptions { exact: true, ..Default::default() };
+        let rigid = refine(&scorer, &vina, &torsions, &ligand.coords, &options).unwrap();
+        let model = ElasticModel::new(&ligand, &torsions, &rigid.coords, Stiffness::default()).unwrap();
+        let flexible = refine_flexible(&scorer, &vina, &model, &rigid.coords, &options).unwrap();
+        // From the rigid minimum, freeing the atoms can only lower inter + intra + strain.
+        assert!(flexible.objective() < rigid.energy.objective() - 1e-6, "{} vs {}", flexible.objective(), rigid.energy.objective());
+        assert!(flexible.strain > 0.0);
+        for b in &ligand.bonds {
+            let length = |c: &[Vec3]| (c[b.begin] - c[b.end]).norm();
+            assert!((length(&flexible.coords) - length(&rigid.coords)).abs() < 0.05);
+        }
+        let wrong = refine_flexible(&scorer, &vina, &model, &rigid.coords[..4], &options);
+        assert!(wrong.is_err());
+    }
+
+    #[test]
     fn a_pose_of_the_wrong_size_is_an_error() {
         let (ligand, torsions) = hexane();
         assert!(ElasticModel::new(&ligand, &torsions, &ligand.coords[..3], Stiffness::default()).is_err());
