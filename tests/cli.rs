@@ -204,9 +204,10 @@ fn shared_data() -> Option<PathBuf> {
     None
 }
 
-/// Benchmarks the first val complex (pocket given, 3 fast samples) with the model in `model`,
-/// writing its poses to `cache`; returns the complex id and a split file naming it.
-fn benchmark_first_val_complex(tmp: &Path, data: &Path, model: &str, cache: &Path) -> (String, PathBuf) {
+/// Benchmarks the first val complex (pocket given, 3 fast samples, `extra` arguments) with the
+/// model in `model`, writing its report to `tmp/bench.csv` and its poses to `cache`; returns the
+/// complex id and a split file naming it.
+fn benchmark_first_val_complex(tmp: &Path, data: &Path, model: &str, cache: &Path, extra: &[&str]) -> (String, PathBuf) {
     let id = std::fs::read_to_string(data.join("splits/val.txt")).unwrap().lines().next().unwrap().trim().to_string();
     let split = tmp.join("split.txt");
     std::fs::write(&split, format!("{id}\n")).unwrap();
@@ -215,9 +216,26 @@ fn benchmark_first_val_complex(tmp: &Path, data: &Path, model: &str, cache: &Pat
     let mut args = vec!["benchmark", "--data", data.to_str().unwrap(), "--split", split.to_str().unwrap(), "--pocket", "crystal", "--model", model];
     args.extend(fast);
     args.extend(["--out", report.to_str().unwrap(), "--poses-cache", cache.to_str().unwrap()]);
+    args.extend(extra);
     let out = disco(&args);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     (id, split)
+}
+
+#[test]
+fn re_docking_the_crystal_geometry_leaves_no_conformer_floor() {
+    let Some(data) = shared_data() else { return };
+    let (tmp, model, _) = workspace();
+    let floor = |extra: &[&str]| {
+        benchmark_first_val_complex(tmp.path(), &data, &model, &tmp.path().join("poses.jsonl"), extra);
+        let mut report = csv::Reader::from_path(tmp.path().join("bench.csv")).unwrap();
+        let column = report.headers().unwrap().iter().position(|h| h == "conformer_rmsd").unwrap();
+        let row = report.records().next().unwrap().unwrap();
+        row[column].parse::<f64>().unwrap()
+    };
+    // the RDKit conformer cannot be fitted onto the crystal ligand exactly; its own geometry can
+    assert!(floor(&[]) > 0.05);
+    assert!(floor(&["--crystal-geometry"]) < 1e-6);
 }
 
 #[test]
@@ -227,7 +245,7 @@ fn a_benchmarks_pose_cache_is_scored_by_evaluate_only() {
     let run = tmp.path().join("run");
     std::fs::create_dir_all(run.join("best")).unwrap();
     let cache = run.join("confidence_poses_val.jsonl");
-    let (id, split) = benchmark_first_val_complex(tmp.path(), &data, &model, &cache);
+    let (id, split) = benchmark_first_val_complex(tmp.path(), &data, &model, &cache, &[]);
     let (data, split) = (data.to_str().unwrap(), split.to_str().unwrap());
     let text = std::fs::read_to_string(&cache).unwrap();
     let entry: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
@@ -266,7 +284,7 @@ fn a_pair_potential_is_learned_from_crystals_or_docked_poses_and_used_by_docking
     assert!(potential.is_file());
     // fitted to a benchmark's docked poses, native poses added so that right poses exist
     let cache = tmp.path().join("poses.jsonl");
-    benchmark_first_val_complex(tmp.path(), &data, &model, &cache);
+    benchmark_first_val_complex(tmp.path(), &data, &model, &cache, &[]);
     let fit = tmp.path().join("fit");
     let args = ["train", "potential", "--run", fit.to_str().unwrap(), "--data", data_arg, "--poses", cache.to_str().unwrap(), "--natives", "--epochs", "20", "--threads", "1"];
     let r = disco(&args);
