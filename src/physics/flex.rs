@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use super::refine::{lbfgs, RefineOptions};
+use super::refine::{lbfgs, score_with_gradient, RefineOptions};
 use super::vina::{Energy, VinaLigand, VinaScorer};
 use crate::chem::{Ligand, Torsion, Vec3};
 use crate::error::{Error, Result};
@@ -66,11 +66,7 @@ impl ElasticModel {
         if reference.len() != n {
             return Err(Error::invalid("flexible refinement", format!("{} coordinates for {n} atoms", reference.len())));
         }
-        let mut neighbours = vec![Vec::new(); n];
-        for b in ligand.bonds.iter().filter(|b| b.begin < n && b.end < n && b.begin != b.end) {
-            neighbours[b.begin].push(b.end);
-            neighbours[b.end].push(b.begin);
-        }
+        let neighbours = ligand.neighbours();
         let rotatable = |a: usize, b: usize| torsions.iter().any(|t| t.axis == (a, b) || t.axis == (b, a));
         // The closest relation wins when a pair is reached twice (small rings): first come, kept.
         let mut pairs: HashMap<(usize, usize), f64> = HashMap::new();
@@ -163,8 +159,7 @@ pub fn refine_flexible(
     let unpack = |x: &[f64]| -> Vec<Vec3> { coords.iter().enumerate().map(|(i, p)| p + Vec3::new(x[3 * i], x[3 * i + 1], x[3 * i + 2])).collect() };
     let objective = |x: &[f64]| {
         let pose = unpack(x);
-        let scored = if options.exact { scorer.score_exact_with_gradient(ligand, &pose) } else { scorer.score_with_gradient(ligand, &pose) };
-        match scored {
+        match score_with_gradient(scorer, ligand, &pose, options) {
             Ok((energy, mut grad)) => {
                 let strain = model.strain(&pose, Some(&mut grad));
                 (energy.objective() + strain, grad.iter().flat_map(|g| [g.x, g.y, g.z]).collect())

@@ -81,9 +81,7 @@ pub fn minimise(
     }
     let objective = |x: &[f64]| {
         let pose = space.coords(x);
-        let scored =
-            if options.exact { scorer.score_exact_with_gradient(ligand, &pose) } else { scorer.score_with_gradient(ligand, &pose) };
-        match scored {
+        match score_with_gradient(scorer, ligand, &pose, options) {
             Ok((energy, grad)) => (energy.objective(), space.gradient(x, &pose, &grad)),
             Err(_) => (f64::INFINITY, vec![0.0; x.len()]),
         }
@@ -91,6 +89,16 @@ pub fn minimise(
     let (x, steps) = lbfgs(&objective, vec![0.0; space.dim()], options);
     let value = objective(&x).0;
     Ok((space.coords(&x), value, steps))
+}
+
+/// Energy and per-atom gradient of `pose`, read from the grids or summed exactly as
+/// `options.exact` says: what every refinement minimises.
+pub(crate) fn score_with_gradient(scorer: &VinaScorer, ligand: &VinaLigand, pose: &[Vec3], options: &RefineOptions) -> Result<(Energy, Vec<Vec3>)> {
+    if options.exact {
+        scorer.score_exact_with_gradient(ligand, pose)
+    } else {
+        scorer.score_with_gradient(ligand, pose)
+    }
 }
 
 /// Pose parameters around a starting pose: x = (translation, rotation vector, torsion deltas).
