@@ -5,21 +5,17 @@ Joins flex_rescore's CSV (id, rank, factor, rmsd, energy, strain, ...) with the 
 --poses-out CSV (confidence, pair potential, PB-valid per pose) and, for each stiffness factor,
 ranks each complex's poses by  E - c * logit(confidence) + w * potential  (PB-valid first), with
 E the refined Vina-like energy, with and without the strain, as `disco-dock` ranks by default
-(c = 2, w = 2.5). Prints top-1 (% RMSD < 2 Å), the share with a right pose among them, and
+(c and w from the shipped sampling.json, scripts/ranking.py). Prints top-1 (% RMSD < 2 Å), the share with a right pose among them, and
 the median move of right poses.
 
 Usage: scripts/flex_study.py FLEX.csv POSES.csv
 """
 import csv
-import math
 import statistics
 import sys
 from collections import defaultdict
 
-
-def logit(p):
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
+from ranking import rule_key, shipped_weights
 
 
 def main(flex_path, poses_path):
@@ -35,16 +31,16 @@ def main(flex_path, poses_path):
             hits = 0
             for i, rows in complexes.items():
                 def key(r):
-                    b = bench[(i, int(r['rank']))]
                     e = float(r['energy']) + (float(r['strain']) if strain else 0.0)
-                    return (b['pb_valid'] != 'true', e - c * logit(float(b['confidence'])) + w * float(b['potential']))
+                    return rule_key(bench[(i, int(r['rank']))], energy=e, c=c, w=w)
                 hits += float(min(rows, key=key)['rmsd']) < 2
             return 100 * hits / len(complexes)
 
         oracle = 100 * sum(any(float(r['rmsd']) < 2 for r in rows) for rows in complexes.values()) / len(complexes)
         moved = statistics.median(float(r['moved']) for rows in complexes.values() for r in rows)
+        c, w = shipped_weights()
         print(f"factor {factor:5}: {len(complexes)} complexes, right among them {oracle:.1f} %, median move {moved:.2f} Å; "
-              f"top-1 rule {top1(2, 2.5, False):.1f} % (+strain {top1(2, 2.5, True):.1f}), "
+              f"top-1 rule {top1(c, w, False):.1f} % (+strain {top1(c, w, True):.1f}), "
               f"energy alone {top1(0, 0, False):.1f} % (+strain {top1(0, 0, True):.1f})")
 
 

@@ -3,28 +3,23 @@
 
 Each argument is a `disco-dock benchmark --poses-out` CSV (e.g. the same split docked with
 different --seed, i.e. different RDKit conformers). For each run alone and for all of them
-pooled, prints the share of complexes whose first pose by  energy - 2 logit(confidence) +
-2.5 potential  (PB-valid first) lies within 2 Å, and the share with a right pose among them: does
+pooled, prints the share of complexes whose first pose by the shipped rule (scripts/ranking.py)
+lies within 2 Å, and the share with a right pose among them: does
 docking several conformers and ranking them together beat one run?
 
 Usage: scripts/pool_study.py RUN1_poses.csv RUN2_poses.csv [...]
 """
 import csv
-import math
 import sys
 from collections import defaultdict
 
-
-def key(pose):
-    p = min(max(float(pose['confidence']), 1e-6), 1 - 1e-6)
-    rule = float(pose['energy']) - 2 * math.log(p / (1 - p)) + 2.5 * float(pose['potential'])
-    return (pose['pb_valid'] != 'true', rule)
+from ranking import rule_key
 
 
 def report(name, runs):
     ids = set.intersection(*(set(run) for run in runs))
     pooled = {i: [p for run in runs for p in run[i]] for i in ids}
-    top1 = sum(float(min(poses, key=key)['rmsd']) < 2 for poses in pooled.values())
+    top1 = sum(float(min(poses, key=rule_key)['rmsd']) < 2 for poses in pooled.values())
     among = sum(any(float(p['rmsd']) < 2 for p in poses) for poses in pooled.values())
     print(f'{name}: {len(ids)} complexes, top-1 {100 * top1 / len(ids):.1f} %, a right pose among them {100 * among / len(ids):.1f} %')
 

@@ -24,13 +24,15 @@ Needs: apt-get install openbabel; pip install vina.
 import argparse
 import csv
 import json
-import math
 import os
 import subprocess
 import sys
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+from ranking import rule_key  # noqa: E402
 
 FIELDS = ['id', 'pose', 'rmsd', 'rank', 'energy', 'vina', 'vina_inter', 'vina_opt']
 
@@ -124,11 +126,6 @@ def score(args):
         out.flush()
 
 
-def logit(p):
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
-
-
 def summary(args):
     rows = defaultdict(list)
     for r in csv.DictReader(open(args.rescored)):
@@ -144,8 +141,7 @@ def summary(args):
             def key(r):
                 b = bench[i][int(r['rank'])]
                 e = float(b[energy]) if energy == 'affinity' else float(r[energy])
-                value = e - c * logit(float(b['confidence'])) + w * float(b['potential'])
-                return (b['pb_valid'] != 'true', value)
+                return rule_key(b, energy=e, c=c, w=w)
             hits += float(min(rows[i], key=key)['rmsd']) < 2
         return 100 * hits / len(ids)
 
