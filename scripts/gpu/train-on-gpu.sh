@@ -15,6 +15,10 @@ TH="--torsion-head ${HEAD:-atom}"
 # INIT=1: warm start each run from init/m2 and init/m0 (model folders; --init loads the score
 # network, a changed torsion head starts random, the encoder starts fresh). LR: peak learning rate.
 LR=${LR:-1e-3}
+# HIDDEN=64 LAYERS=4: a wider, deeper score network than the default 32 x 3 (start it without
+# INIT: --init refuses another width). Run again on the still-warm machine with a larger MIN
+# (and DOCK=0) to resume both runs from /tmp/runs and retrain the prior on the final encoder.
+WIDTH="${HIDDEN:+--hidden $HIDDEN} ${LAYERS:+--layers $LAYERS}"
 TL=$(python3 -c "import torch,os;print(os.path.join(os.path.dirname(torch.__file__),\"lib\"))" 2>/dev/null)
 export LD_LIBRARY_PATH=$PWD/libs:$TL
 nvidia-smi -L
@@ -27,7 +31,7 @@ if [ "${DOCK:-1}" != 0 ]; then
   echo "dock done after $(( $(date +%s) - T0 )) s"
 fi
 for m in 2 0; do
-  ./disco-dock --quiet train score --train-pack train.pack --val-pack val.pack --device $DEV --latents $m --minutes $MIN $CM $TH \
+  ./disco-dock --quiet train score --train-pack train.pack --val-pack val.pack --device $DEV --latents $m --minutes $MIN $CM $TH $WIDTH \
     ${INIT:+--init init/m$m} --lr $LR --batch-size 32 --val-complexes ${VALN:-24} --val-every ${VALE:-3} --threads 8 --run $R/m$m > $R/m$m.out 2>&1 &
 done
 wait
