@@ -15,15 +15,11 @@ Usage: python3 scripts/extra_term_study.py TERMS.csv POSES.csv [--term unpaired_
 """
 import argparse
 import csv
-import math
 from collections import defaultdict
 
+from ranking import logit
+
 WEIGHTS = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0]
-
-
-def logit(p):
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
 
 
 def load(terms_path, poses_path, term, logits_path=None):

@@ -24,6 +24,7 @@ def main(flex_path, poses_path):
     for r in csv.DictReader(open(flex_path)):
         if (r['id'], int(r['rank'])) in bench:
             by[float(r['factor'])][r['id']].append(r)
+    c, w = shipped_weights()
     for factor in sorted(by):
         complexes = by[factor]
 
@@ -38,7 +39,6 @@ def main(flex_path, poses_path):
 
         oracle = 100 * sum(any(float(r['rmsd']) < 2 for r in rows) for rows in complexes.values()) / len(complexes)
         moved = statistics.median(float(r['moved']) for rows in complexes.values() for r in rows)
-        c, w = shipped_weights()
         print(f"factor {factor:5}: {len(complexes)} complexes, right among them {oracle:.1f} %, median move {moved:.2f} Å; "
               f"top-1 rule {top1(c, w, False):.1f} % (+strain {top1(c, w, True):.1f}), "
               f"energy alone {top1(0, 0, False):.1f} % (+strain {top1(0, 0, True):.1f})")

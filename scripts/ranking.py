@@ -35,10 +35,9 @@ def rule_key(pose, energy=None, c=None, w=None):
     `energy` replaces the row's own energy (e.g. after another refinement); `c` and `w` default to
     the shipped weights.
     """
-    if c is None or w is None:
-        shipped_c, shipped_w = shipped_weights()
-        c = shipped_c if c is None else c
-        w = shipped_w if w is None else w
+    shipped_c, shipped_w = shipped_weights()
+    c = shipped_c if c is None else c
+    w = shipped_w if w is None else w
     e = float(pose['energy']) if energy is None else energy
     value = e - c * logit(float(pose['confidence'])) + w * float(pose['potential'])
     return (pose['pb_valid'] != 'true', value)

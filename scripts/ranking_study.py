@@ -17,16 +17,15 @@ import statistics
 import sys
 from collections import defaultdict
 
+from ranking import logit as clipped_logit
+
 
 def number(x):
     return float(x) if x not in ("", None) else None
 
 
 def logit(probability):
-    if probability is None:
-        return None
-    p = min(max(probability, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
+    return None if probability is None else clipped_logit(probability)
 
 
 def load(paths):
