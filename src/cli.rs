@@ -6,14 +6,14 @@ use clap::{Args, Parser, Subcommand};
 use disco_dock::bench::{
     conformer_rows, read_report, run_benchmark, summarise, summary_lines, write_conformer_rows, BenchOptions, BenchOutputs, BenchPocket,
 };
-use disco_dock::chem::conformer::{prepare_ligand, ConformerOptions};
-use disco_dock::chem::Vec3;
+use disco_dock::chem::conformer::{prepare_ligand, ConformerOptions, PreparedLigand};
+use disco_dock::chem::{centroid, Protein, Vec3};
 use disco_dock::diffusion::sampler::{SamplerConfig, Temperature};
 use disco_dock::dock::models::{default_model_dir, InferenceDefaults, Models};
-use disco_dock::dock::output::{summary_table, write_outputs};
+use disco_dock::dock::output::{pose_record, summary_table, write_outputs};
 use disco_dock::dock::screen::{read_batch_csv, unique_names, ResultRow, ResultsCsv, Shard};
 use disco_dock::dock::pockets::{find_pockets, PocketSearch};
-use disco_dock::dock::{dock, sampling_options, DockOptions, DockedPose, Pocket, Target};
+use disco_dock::dock::{dock, sampling_options, score_pose, DockOptions, DockedPose, Pocket, Target, SITE_BOX};
 use disco_dock::io::dataset::{crop_to_ligand, prepare_split, read_pack, read_split, write_pack, PrepareCache, PreparedComplex};
 use disco_dock::io::ligand::{read_ligand_argument, read_ligand_file, LigandText};
 use disco_dock::io::protein::read_protein;
@@ -47,6 +47,9 @@ pub enum Command {
     Screen(ScreenCmd),
     /// Dock the rows of a DiffDock-style CSV (complex_name, protein_path, ligand_description).
     Batch(BatchCmd),
+    /// Score (or locally minimise and score) given ligand poses in a protein, as docking scores
+    /// its poses: Vina-like affinity, confidence, pair potential, PoseBusters-style checks.
+    Score(ScoreCmd),
     /// Dock every complex of a split and measure RMSD to the crystal ligand.
     Benchmark(BenchCmd),
     /// Prepare (parse, featurise, cache) every complex of a split.
@@ -92,15 +95,8 @@ pub struct DockSettings {
     /// Random seed (runs are reproducible for a given seed, device and thread count).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// auto, cpu or cuda.
-    #[arg(long, default_value = "auto")]
-    pub device: String,
-    /// CPU threads (0: all cores).
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
-    /// Model folder (default: the shipped model, data/models/default).
-    #[arg(long)]
-    pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub runtime: ModelArgs,
     /// Skip the physics refinement of poses.
     #[arg(long)]
     pub no_refine: bool,
@@ -152,6 +148,27 @@ pub struct DockSettings {
     /// rest goes to the pocket of the best pose so far (1: an even split).
     #[arg(long, default_value_t = disco_dock::dock::EXPLORE_FRACTION)]
     pub explore_fraction: f64,
+    #[command(flatten)]
+    pub pocket: BoxArgs,
+}
+
+/// Which trained model runs, and on what.
+#[derive(Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// auto, cpu or cuda.
+    #[arg(long, default_value = "auto")]
+    pub device: String,
+    /// CPU threads (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Model folder (default: the shipped model, data/models/default).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+}
+
+/// The box ligands go in (none: blind docking).
+#[derive(Args, Debug, Clone)]
+pub struct BoxArgs {
     /// Box centre (Å), with --size.
     #[arg(long, num_args = 3, value_names = ["X", "Y", "Z"], allow_negative_numbers = true)]
     pub center: Option<Vec<f64>>,
@@ -182,6 +199,31 @@ pub struct DockCmd {
     pub hydrogens: bool,
     #[command(flatten)]
     pub settings: DockSettings,
+}
+
+#[derive(Args, Debug)]
+pub struct ScoreCmd {
+    /// Protein: PDB, mmCIF or PDBQT (optionally .gz).
+    #[arg(long, short = 'r', alias = "receptor")]
+    pub protein: PathBuf,
+    /// Ligand poses: SDF/MOL, MOL2 or PDBQT with 3D coordinates (every record is scored).
+    #[arg(long, short = 'l')]
+    pub ligand: PathBuf,
+    /// Minimise each pose locally first (position, orientation, torsions; Vina's --local_only).
+    #[arg(long)]
+    pub minimize: bool,
+    /// Write the scored (or minimised) poses with their scores as SDF properties.
+    #[arg(long, short = 'o')]
+    pub out: Option<PathBuf>,
+    /// Write one CSV row of scores per pose.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    #[command(flatten)]
+    pub runtime: ModelArgs,
+    /// The scoring box (default: a 25 Å box centred on each pose, the crop the networks were
+    /// trained on). The box must hold the poses.
+    #[command(flatten)]
+    pub pocket: BoxArgs,
 }
 
 #[derive(Args, Debug)]
@@ -470,14 +512,14 @@ fn device(choice: &str, threads: usize) -> Result<tch::Device> {
     Ok(select_device(choice.parse::<DeviceChoice>()?)?)
 }
 
-fn load_models(settings: &DockSettings) -> Result<Models> {
+fn load_models(settings: &ModelArgs) -> Result<Models> {
     let dev = device(&settings.device, settings.threads)?;
     let dir = settings.model.clone().unwrap_or_else(default_model_dir);
     Ok(Models::load(&dir, dev)?)
 }
 
 /// Turns --center/--size/--autobox-ligand into a pocket (none: blind docking).
-fn pocket(settings: &DockSettings) -> Result<Pocket> {
+fn pocket(settings: &BoxArgs) -> Result<Pocket> {
     if let Some(path) = &settings.autobox_ligand {
         let records = read_ligand_file(path)?;
         let lig = prepare_ligand(&records[0], &ConformerOptions { generate: false, ..Default::default() })?;
@@ -568,9 +610,9 @@ fn dock_one(models: &Models, target: &Target, text: &LigandText, options: &DockO
 }
 
 fn run_dock(cmd: &DockCmd, quiet: bool) -> Result<()> {
-    let models = load_models(&cmd.settings)?;
+    let models = load_models(&cmd.settings.runtime)?;
     let protein = read_protein(&cmd.protein)?;
-    let pocket = pocket(&cmd.settings)?;
+    let pocket = pocket(&cmd.settings.pocket)?;
     let options = dock_options(&cmd.settings, &models)?;
     let target = Target::new(&protein, &pocket, &options)?;
     let records = read_ligand_argument(&cmd.ligand)?;
@@ -604,6 +646,119 @@ fn run_dock(cmd: &DockCmd, quiet: bool) -> Result<()> {
         bail!("no ligand could be docked");
     }
     Ok(())
+}
+
+/// One scored pose as a CSV row.
+#[derive(Debug, serde::Serialize)]
+struct ScoreRow {
+    name: String,
+    status: String,
+    affinity: Option<f64>,
+    energy: Option<f64>,
+    potential: Option<f64>,
+    confidence: Option<f64>,
+    pb_valid: Option<bool>,
+    moved: Option<f64>,
+    error: String,
+}
+
+impl ScoreRow {
+    fn scored(name: &str, pose: &DockedPose, minimized: bool) -> ScoreRow {
+        ScoreRow {
+            name: name.to_string(),
+            status: "ok".into(),
+            affinity: pose.affinity,
+            energy: pose.energy,
+            potential: pose.potential,
+            confidence: pose.confidence,
+            pb_valid: pose.pb_valid(),
+            moved: minimized.then_some(pose.drift),
+            error: String::new(),
+        }
+    }
+
+    fn failed(name: &str, error: &str) -> ScoreRow {
+        ScoreRow { name: name.to_string(), status: "error".into(), affinity: None, energy: None, potential: None, confidence: None, pb_valid: None, moved: None, error: error.to_string() }
+    }
+}
+
+/// Scores one pose record: in the given box, or in a 25 Å box centred on the pose.
+fn score_record(models: &Models, protein: &Protein, fixed: Option<&Target>, text: &LigandText, minimize: bool) -> disco_dock::Result<(PreparedLigand, DockedPose)> {
+    let ligand = prepare_ligand(text, &ConformerOptions { generate: false, ..Default::default() })?;
+    let own;
+    let target = match (fixed, &ligand.reference) {
+        (Some(t), _) => t,
+        (None, Some(coords)) => {
+            own = Target::new(protein, &Pocket::Box { center: centroid(coords), size: Vec3::repeat(SITE_BOX) }, &DockOptions::default())?;
+            &own
+        }
+        (None, None) => return Err(disco_dock::Error::invalid(text.name.clone(), "no 3D coordinates: scoring needs a pose")),
+    };
+    let mut result = score_pose(models, target, &ligand, minimize)?;
+    let pose = result.poses.remove(0);
+    Ok((ligand, pose))
+}
+
+fn run_score(cmd: &ScoreCmd, quiet: bool) -> Result<()> {
+    let models = load_models(&cmd.runtime)?;
+    let protein = read_protein(&cmd.protein)?;
+    let fixed = match pocket(&cmd.pocket)? {
+        Pocket::Blind => None,
+        b => Some(Target::new(&protein, &b, &DockOptions::default())?),
+    };
+    let records = read_ligand_file(&cmd.ligand)?;
+    let names = unique_names(&records.iter().map(|r| r.name.clone()).collect::<Vec<_>>());
+    let mut sdf = String::new();
+    let mut rows = Vec::new();
+    for (text, name) in records.iter().zip(&names) {
+        match score_record(&models, &protein, fixed.as_ref(), text, cmd.minimize) {
+            Ok((ligand, pose)) => {
+                sdf.push_str(&pose_record(&ligand.ligand, &pose, false)?);
+                rows.push(ScoreRow::scored(name, &pose, cmd.minimize));
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                rows.push(ScoreRow::failed(name, &e.to_string()));
+            }
+        }
+    }
+    if !quiet {
+        print!("{}", score_table(&rows));
+    }
+    if let Some(path) = &cmd.out {
+        std::fs::write(path, &sdf).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(path) = &cmd.csv {
+        let mut w = csv::Writer::from_path(path).with_context(|| format!("writing {}", path.display()))?;
+        for row in &rows {
+            w.serialize(row).with_context(|| format!("writing {}", path.display()))?;
+        }
+        w.flush().with_context(|| format!("writing {}", path.display()))?;
+    }
+    if rows.iter().all(|r| r.status != "ok") {
+        bail!("no pose in {} could be scored", cmd.ligand.display());
+    }
+    Ok(())
+}
+
+/// The printed table of scored poses.
+fn score_table(rows: &[ScoreRow]) -> String {
+    let cell = |v: Option<f64>, digits: usize| v.map(|x| format!("{x:.digits$}")).unwrap_or("-".into());
+    let mut s = format!("{:<24} {:>9} {:>9} {:>9} {:>10} {:>8} {:>7}\n", "pose", "affinity", "energy", "potential", "confidence", "pb_valid", "moved");
+    for r in rows {
+        let valid = r.pb_valid.map(|v| v.to_string()).unwrap_or("-".into());
+        s.push_str(&format!(
+            "{:<24} {:>9} {:>9} {:>9} {:>10} {:>8} {:>7}\n",
+            r.name,
+            cell(r.affinity, 2),
+            cell(r.energy, 2),
+            cell(r.potential, 2),
+            cell(r.confidence, 3),
+            valid,
+            cell(r.moved, 2)
+        ));
+    }
+    s
 }
 
 /// Runs items through the resumable CSV: skips finished ones, appends a row per item.
@@ -645,9 +800,9 @@ where
 }
 
 fn run_screen(cmd: &ScreenCmd, quiet: bool) -> Result<()> {
-    let models = load_models(&cmd.run.settings)?;
+    let models = load_models(&cmd.run.settings.runtime)?;
     let protein = read_protein(&cmd.protein)?;
-    let pocket = pocket(&cmd.run.settings)?;
+    let pocket = pocket(&cmd.run.settings.pocket)?;
     let options = dock_options(&cmd.run.settings, &models)?;
     let target = Target::new(&protein, &pocket, &options)?;
     let records = read_ligand_file(&cmd.ligands)?;
@@ -658,13 +813,13 @@ fn run_screen(cmd: &ScreenCmd, quiet: bool) -> Result<()> {
 }
 
 fn run_batch(cmd: &BatchCmd, quiet: bool) -> Result<()> {
-    let models = load_models(&cmd.run.settings)?;
+    let models = load_models(&cmd.run.settings.runtime)?;
     let (rows, warnings) = read_batch_csv(&cmd.csv)?;
     for w in warnings {
         eprintln!("warning: {w}");
     }
     let names = unique_names(&rows.iter().map(|r| r.complex_name.clone()).collect::<Vec<_>>());
-    let pocket = pocket(&cmd.run.settings)?;
+    let pocket = pocket(&cmd.run.settings.pocket)?;
     let options = dock_options(&cmd.run.settings, &models)?;
     let base = cmd.csv.parent().unwrap_or(Path::new("."));
     let mut targets: std::collections::HashMap<String, std::result::Result<std::rc::Rc<Target>, String>> = Default::default();
@@ -730,7 +885,7 @@ fn run_pockets(cmd: &PocketsCmd) -> Result<()> {
 }
 
 fn run_benchmark_cmd(cmd: &BenchCmd, quiet: bool) -> Result<()> {
-    let models = load_models(&cmd.settings)?;
+    let models = load_models(&cmd.settings.runtime)?;
     let mut ids = read_split(&cmd.split)?;
     if let Some(n) = cmd.limit {
         ids.truncate(n);
@@ -978,6 +1133,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Dock(c) => run_dock(c, cli.quiet),
         Command::Screen(c) => run_screen(c, cli.quiet),
         Command::Batch(c) => run_batch(c, cli.quiet),
+        Command::Score(c) => run_score(c, cli.quiet),
         Command::Benchmark(c) => run_benchmark_cmd(c, cli.quiet),
         Command::Prepare(c) => run_prepare(c, cli.quiet),
         Command::Pockets(c) => run_pockets(c),

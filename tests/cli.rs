@@ -1,5 +1,6 @@
 //! End-to-end tests of the `disco-dock` binary: docking the shipped example, a resumable
-//! screen, a CSV batch with a bad row, blind docking, pockets, a benchmark's pose cache scored
+//! screen, a CSV batch with a bad row, blind docking, pockets, scoring given poses, a
+//! benchmark's pose cache scored
 //! by `train confidence --evaluate-only`, and `train potential` (the last two when
 //! ../shared/data is present). They use a small,
 //! untrained model written to a temporary folder (the code paths are the real ones; pose quality
@@ -178,6 +179,57 @@ fn blind_docking_explores_the_found_pockets_then_samples_the_leading_one() {
         let option = bad.split('=').next().unwrap();
         assert!(!r.status.success() && String::from_utf8_lossy(&r.stderr).contains(option), "{bad}");
     }
+}
+
+#[test]
+fn score_reproduces_docking_scores_and_minimises_and_refuses_a_smiles() {
+    let (tmp, m, o) = workspace();
+    let mut args = vec![
+        "--protein", "examples/1iep/protein.pdbqt.gz", "--ligand", "examples/1iep/imatinib.smi",
+        "--autobox-ligand", "examples/1iep/ligand.pdbqt", "--model", &m, "--out", &o, "--quiet",
+    ];
+    args.extend(FAST);
+    assert!(disco(&args).status.success());
+    let docked = PathBuf::from(&o).join("poses.sdf");
+    let (sdf, csv) = (tmp.path().join("scored.sdf"), tmp.path().join("scores.csv"));
+    let (d, s, c) = (docked.to_str().unwrap(), sdf.to_str().unwrap(), csv.to_str().unwrap());
+    let base = ["score", "--protein", "examples/1iep/protein.pdbqt.gz", "--model", &m, "--threads", "1", "--quiet"];
+    let r = disco(&[&base[..], &["--ligand", d, "--out", s, "--csv", c]].concat());
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    // each docked pose, scored as it is, gets the energies docking gave it
+    let values = |path: &Path, name: &str| -> Vec<f64> { sdf_property(path, name).iter().map(|v| v.parse().unwrap()).collect() };
+    for name in ["minimizedAffinity", "vina_energy"] {
+        let (before, after) = (values(&docked, name), values(&sdf, name));
+        assert_eq!(before.len(), 3);
+        assert!(before.iter().zip(&after).all(|(a, b)| (a - b).abs() < 0.01), "{name}: {before:?} {after:?}");
+    }
+    let rows = std::fs::read_to_string(&csv).unwrap();
+    assert!(rows.starts_with("name,status,affinity,energy,potential,confidence,pb_valid,moved,error"), "{rows}");
+    assert_eq!(rows.lines().filter(|l| l.contains(",ok,")).count(), 3, "{rows}");
+    // minimising never raises the energy; Vina's input pose of imatinib clashes (+320 kcal/mol by
+    // vina --score_only) and stays high after a local minimisation
+    let r = disco(&[&base[..], &["--ligand", "examples/1iep/ligand.pdbqt", "--out", s]].concat());
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let clashing = values(&sdf, "vina_energy")[0];
+    assert!(clashing > 100.0, "{clashing}");
+    let r = disco(&[&base[..], &["--ligand", "examples/1iep/ligand.pdbqt", "--out", s, "--minimize"]].concat());
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let minimised = values(&sdf, "vina_energy")[0];
+    assert!(minimised < clashing, "{minimised} >= {clashing}");
+    // a flat (2D) record gets an error row and the next record is still scored
+    let first_pose = std::fs::read_to_string(&docked).unwrap().split_inclusive("$$$$\n").next().unwrap().to_string();
+    let flat = "flat\n  test\n\n  2  1  0  0  0  0  0  0  0  0999 V2000\n    0.0000    0.0000    0.0000 C   0  0\n    1.5000    0.0000    0.0000 O   0  0\n  1  2  1  0\nM  END\n$$$$\n";
+    let mixed = tmp.path().join("mixed.sdf");
+    std::fs::write(&mixed, format!("{flat}{first_pose}")).unwrap();
+    let r = disco(&[&base[..], &["--ligand", mixed.to_str().unwrap(), "--csv", c]].concat());
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let rows = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = rows.lines().collect();
+    assert!(lines.len() == 3 && lines[1].starts_with("flat,error,") && lines[1].contains("no 3D coordinates") && lines[2].contains(",ok,"), "{rows}");
+    // a SMILES has no pose to score
+    let r = disco(&[&base[..], &["--ligand", "examples/1iep/imatinib.smi"]].concat());
+    assert!(!r.status.success());
+    assert!(String::from_utf8_lossy(&r.stderr).contains("no 3D coordinates"), "{}", String::from_utf8_lossy(&r.stderr));
 }
 
 #[test]

@@ -390,8 +390,17 @@ fn dock_site(models: &Models, site: &Site, full: &Protein, ligand: &PreparedLiga
     };
     let finished: Vec<(f64, Vec<Vec3>, Option<(f64, f64)>)> = sampled.poses.into_par_iter().enumerate().map(finish_with_drift).collect();
     log::info!("{}: refined and scored in {:.1} s", ligand.ligand.name, start.elapsed().as_secs_f64());
-    let potentials = potential_scores(models.potential.as_ref(), &site.protein, &vina, finished.iter().map(|f| f.1.as_slice()));
-    Ok(finished
+    Ok(assemble_poses(models, site, full, ligand, &vina, finished, sampled.latents.as_deref()))
+}
+
+/// A finished pose: (RMSD moved by refinement, coordinates, Some((affinity, energy)) when scored).
+type FinishedPose = (f64, Vec<Vec3>, Option<(f64, f64)>);
+
+/// Unranked docked poses from finished ones of one site: their pair-potential scores and
+/// PoseBusters-style checks added (confidence comes later, over all poses of the ligand).
+fn assemble_poses(models: &Models, site: &Site, full: &Protein, ligand: &PreparedLigand, vina: &VinaLigand, finished: Vec<FinishedPose>, latents: Option<&[Vec<usize>]>) -> Vec<DockedPose> {
+    let potentials = potential_scores(models.potential.as_ref(), &site.protein, vina, finished.iter().map(|f| f.1.as_slice()));
+    finished
         .into_iter()
         .zip(potentials)
         .enumerate()
@@ -406,12 +415,37 @@ fn dock_site(models: &Models, site: &Site, full: &Protein, ligand: &PreparedLiga
                 affinity: energy.map(|e| e.0),
                 energy: energy.map(|e| e.1),
                 potential,
-                latents: sampled.latents.as_ref().map(|l| l[i].clone()),
+                latents: latents.map(|l| l[i].clone()),
                 checks,
                 coords,
             }
         })
-        .collect())
+        .collect()
+}
+
+/// Scores a ligand's own pose (its input coordinates) in the target's first site as docking
+/// scores its poses (Vina-like affinity and energy, pair potential, PoseBusters-style checks,
+/// confidence), so a modelled, crystal or other program's pose can be compared with docked
+/// ones; with `minimize`, after a local optimisation of position, orientation and torsions
+/// (Vina's `--local_only`; `drift` is how far it moved). The site's box must hold the pose.
+pub fn score_pose(models: &Models, target: &Target, ligand: &PreparedLigand, minimize: bool) -> Result<DockResult> {
+    let start = Instant::now();
+    let name = ligand.ligand.name.clone();
+    let pose = ligand.reference.clone().ok_or_else(|| Error::invalid(name.clone(), "no 3D coordinates: scoring needs a pose (SDF, MOL2 or PDBQT with coordinates)"))?;
+    let site = target.sites.first().ok_or_else(|| Error::invalid(name.clone(), "no site to score in"))?;
+    let vina = VinaLigand::new(&ligand.ligand, ligand.torsions.len());
+    let options = DockOptions { refine: minimize, search_steps: 0, ..Default::default() };
+    let (coords, energy) = finish_pose(site, &vina, ligand, pose.clone(), &options, 0);
+    let mut poses = assemble_poses(models, site, &target.full, ligand, &vina, vec![(rmsd(&pose, &coords), coords, energy)], None);
+    rank_poses(&mut poses, Ranking::Energy, &RankWeights::default());
+    attach_confidence(models, target, ligand, &mut poses);
+    Ok(DockResult {
+        name,
+        poses,
+        center: [site.center.x, site.center.y, site.center.z],
+        residues: site.protein.amino_acids().len(),
+        seconds: start.elapsed().as_secs_f64(),
+    })
 }
 
 /// Each pose's score under the learned pair potential (none for all without one).
