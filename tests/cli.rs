@@ -206,6 +206,11 @@ fn score_reproduces_docking_scores_and_minimises_and_refuses_a_smiles() {
     let rows = std::fs::read_to_string(&csv).unwrap();
     assert!(rows.starts_with("name,status,affinity,energy,potential,confidence,pb_valid,moved,error"), "{rows}");
     assert_eq!(rows.lines().filter(|l| l.contains(",ok,")).count(), 3, "{rows}");
+    // minimising a docked pose never raises its energy
+    let r = disco(&[&base[..], &["--ligand", d, "--out", s, "--minimize"]].concat());
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let (before, after) = (values(&docked, "vina_energy"), values(&sdf, "vina_energy"));
+    assert!(before.iter().zip(&after).all(|(b, a)| a <= &(b + 0.01)), "{before:?} {after:?}");
     // minimising never raises the energy; Vina's input pose of imatinib clashes (+320 kcal/mol by
     // vina --score_only) and stays high after a local minimisation
     let r = disco(&[&base[..], &["--ligand", "examples/1iep/ligand.pdbqt", "--out", s]].concat());

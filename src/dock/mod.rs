@@ -427,15 +427,24 @@ fn assemble_poses(models: &Models, site: &Site, full: &Protein, ligand: &Prepare
 /// scores its poses (Vina-like affinity and energy, pair potential, PoseBusters-style checks,
 /// confidence), so a modelled, crystal or other program's pose can be compared with docked
 /// ones; with `minimize`, after a local optimisation of position, orientation and torsions
-/// (Vina's `--local_only`; `drift` is how far it moved). The site's box must hold the pose.
+/// (Vina's `--local_only`; `drift` is how far it moved; the input pose is kept when the
+/// optimisation, which follows the grid-interpolated energy, would end higher under the exact
+/// energy). The site's box must hold the pose.
 pub fn score_pose(models: &Models, target: &Target, ligand: &PreparedLigand, minimize: bool) -> Result<DockResult> {
     let start = Instant::now();
     let name = ligand.ligand.name.clone();
     let pose = ligand.reference.clone().ok_or_else(|| Error::invalid(name.clone(), "no 3D coordinates: scoring needs a pose (SDF, MOL2 or PDBQT with coordinates)"))?;
     let site = target.sites.first().ok_or_else(|| Error::invalid(name.clone(), "no site to score in"))?;
     let vina = VinaLigand::new(&ligand.ligand, ligand.torsions.len());
-    let options = DockOptions { refine: minimize, search_steps: 0, ..Default::default() };
-    let (coords, energy) = finish_pose(site, &vina, ligand, pose.clone(), &options, 0);
+    let scored = |refine: bool| finish_pose(site, &vina, ligand, pose.clone(), &DockOptions { refine, search_steps: 0, ..Default::default() }, 0);
+    let (mut coords, mut energy) = scored(minimize);
+    if minimize {
+        // the optimiser follows the grid-interpolated energy: never end above the input's exact energy
+        let (_, before) = scored(false);
+        if matches!((before, energy), (Some(b), Some(a)) if b.1 < a.1) {
+            (coords, energy) = (pose.clone(), before);
+        }
+    }
     let mut poses = assemble_poses(models, site, &target.full, ligand, &vina, vec![(rmsd(&pose, &coords), coords, energy)], None);
     rank_poses(&mut poses, Ranking::Energy, &RankWeights::default());
     attach_confidence(models, target, ligand, &mut poses);
