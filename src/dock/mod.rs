@@ -271,7 +271,7 @@ impl Site {
             Pocket::Box { center, size } => {
                 let radius = size.max() / 2.0 + options.crop_margin;
                 let residues = pocket_residues(protein, center, radius)?;
-                (*center, crop(protein, &residues), PocketBox { centre: *center, size: *size + Vec3::repeat(8.0) })
+                (*center, crop(protein, &residues), PocketBox { centre: *center, size: *size + Vec3::repeat(2.0 * GRID_MARGIN) })
             }
             Pocket::Blind => {
                 let ca: Vec<Vec3> = protein.residues.iter().filter_map(|r| r.ca).collect();
@@ -423,6 +423,10 @@ fn assemble_poses(models: &Models, site: &Site, full: &Protein, ligand: &Prepare
         .collect()
 }
 
+/// Margin (Å) the scoring grid adds beyond each face of a pocket box: how far past the box a
+/// ligand atom may reach and still be scored.
+const GRID_MARGIN: f64 = 4.0;
+
 /// Scores a ligand's own pose (its input coordinates) in the target's first site as docking
 /// scores its poses (Vina-like affinity and energy, pair potential, PoseBusters-style checks,
 /// confidence), so a modelled, crystal or other program's pose can be compared with docked
@@ -435,6 +439,12 @@ pub fn score_pose(models: &Models, target: &Target, ligand: &PreparedLigand, min
     let name = ligand.ligand.name.clone();
     let pose = ligand.reference.clone().ok_or_else(|| Error::invalid(name.clone(), "no 3D coordinates: scoring needs a pose (SDF, MOL2 or PDBQT with coordinates)"))?;
     let site = target.sites.first().ok_or_else(|| Error::invalid(name.clone(), "no site to score in"))?;
+    if let Pocket::Box { center, size } = &site.pocket {
+        let half = size / 2.0 + Vec3::repeat(GRID_MARGIN);
+        if pose.iter().any(|p| (0..3).any(|k| (p[k] - center[k]).abs() > half[k])) {
+            return Err(Error::invalid(name, format!("the pose lies outside the scoring box (centre {:.1} {:.1} {:.1}, size {:.1} {:.1} {:.1}): give a box that holds it, or none", center.x, center.y, center.z, size.x, size.y, size.z)));
+        }
+    }
     let vina = VinaLigand::new(&ligand.ligand, ligand.torsions.len());
     let scored = |refine: bool| finish_pose(site, &vina, ligand, pose.clone(), &DockOptions { refine, search_steps: 0, ..Default::default() }, 0);
     let (mut coords, mut energy) = scored(minimize);
