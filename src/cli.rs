@@ -10,10 +10,12 @@ use disco_dock::chem::conformer::{prepare_ligand, ConformerOptions, PreparedLiga
 use disco_dock::chem::{centroid, Protein, Vec3};
 use disco_dock::diffusion::sampler::{SamplerConfig, Temperature};
 use disco_dock::dock::models::{default_model_dir, InferenceDefaults, Models};
-use disco_dock::dock::output::{pose_record, summary_table, write_outputs};
+use disco_dock::dock::output::{pose_properties, summary_table, write_outputs};
 use disco_dock::dock::screen::{read_batch_csv, unique_names, ResultRow, ResultsCsv, Shard};
 use disco_dock::dock::pockets::{find_pockets, PocketSearch};
-use disco_dock::dock::{dock, sampling_options, score_pose, DockOptions, DockedPose, Pocket, Target, SITE_BOX};
+use disco_dock::dock::{dock, pose_terms, sampling_options, score_pose, DockOptions, DockedPose, Pocket, Target, SITE_BOX};
+use disco_dock::io::sdf::sdf_record;
+use disco_dock::physics::{PoseTerms, TERM_NAMES};
 use disco_dock::io::dataset::{crop_to_ligand, prepare_split, read_pack, read_split, write_pack, PrepareCache, PreparedComplex};
 use disco_dock::io::ligand::{read_ligand_argument, read_ligand_file, LigandText};
 use disco_dock::io::protein::read_protein;
@@ -659,11 +661,17 @@ struct ScoreRow {
     confidence: Option<f64>,
     pb_valid: Option<bool>,
     moved: Option<f64>,
+    gauss1: Option<f64>,
+    gauss2: Option<f64>,
+    repulsion: Option<f64>,
+    hydrophobic: Option<f64>,
+    hbond: Option<f64>,
     error: String,
 }
 
 impl ScoreRow {
-    fn scored(name: &str, pose: &DockedPose, minimized: bool) -> ScoreRow {
+    fn scored(name: &str, pose: &DockedPose, minimized: bool, terms: Option<&PoseTerms>) -> ScoreRow {
+        let term = |k: usize| terms.map(|t| t.inter[k]);
         ScoreRow {
             name: name.to_string(),
             status: "ok".into(),
@@ -673,17 +681,37 @@ impl ScoreRow {
             confidence: pose.confidence,
             pb_valid: pose.pb_valid(),
             moved: minimized.then_some(pose.drift),
+            gauss1: term(0),
+            gauss2: term(1),
+            repulsion: term(2),
+            hydrophobic: term(3),
+            hbond: term(4),
             error: String::new(),
         }
     }
 
     fn failed(name: &str, error: &str) -> ScoreRow {
-        ScoreRow { name: name.to_string(), status: "error".into(), affinity: None, energy: None, potential: None, confidence: None, pb_valid: None, moved: None, error: error.to_string() }
+        ScoreRow {
+            name: name.to_string(),
+            status: "error".into(),
+            affinity: None,
+            energy: None,
+            potential: None,
+            confidence: None,
+            pb_valid: None,
+            moved: None,
+            gauss1: None,
+            gauss2: None,
+            repulsion: None,
+            hydrophobic: None,
+            hbond: None,
+            error: error.to_string(),
+        }
     }
 }
 
 /// Scores one pose record: in the given box, or in a 25 Å box centred on the pose.
-fn score_record(models: &Models, protein: &Protein, fixed: Option<&Target>, text: &LigandText, minimize: bool) -> disco_dock::Result<(PreparedLigand, DockedPose)> {
+fn score_record(models: &Models, protein: &Protein, fixed: Option<&Target>, text: &LigandText, minimize: bool) -> disco_dock::Result<(PreparedLigand, DockedPose, Option<PoseTerms>)> {
     let ligand = prepare_ligand(text, &ConformerOptions { generate: false, ..Default::default() })?;
     let own;
     let target = match (fixed, &ligand.reference) {
@@ -696,7 +724,8 @@ fn score_record(models: &Models, protein: &Protein, fixed: Option<&Target>, text
     };
     let mut result = score_pose(models, target, &ligand, minimize)?;
     let pose = result.poses.remove(0);
-    Ok((ligand, pose))
+    let terms = pose_terms(target, &ligand, &pose.coords);
+    Ok((ligand, pose, terms))
 }
 
 fn run_score(cmd: &ScoreCmd, quiet: bool) -> Result<()> {
@@ -712,9 +741,13 @@ fn run_score(cmd: &ScoreCmd, quiet: bool) -> Result<()> {
     let mut rows = Vec::new();
     for (text, name) in records.iter().zip(&names) {
         match score_record(&models, &protein, fixed.as_ref(), text, cmd.minimize) {
-            Ok((ligand, pose)) => {
-                sdf.push_str(&pose_record(&ligand.ligand, &pose, false)?);
-                rows.push(ScoreRow::scored(name, &pose, cmd.minimize));
+            Ok((ligand, pose, terms)) => {
+                let mut properties = pose_properties(&pose);
+                if let Some(t) = &terms {
+                    properties.extend(TERM_NAMES.iter().zip(t.inter).map(|(n, v)| (n.to_string(), format!("{v:.4}"))));
+                }
+                sdf.push_str(&sdf_record(&ligand.ligand, &pose.coords, &properties));
+                rows.push(ScoreRow::scored(name, &pose, cmd.minimize, terms.as_ref()));
             }
             Err(e) => {
                 eprintln!("error: {e}");

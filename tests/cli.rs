@@ -204,8 +204,17 @@ fn score_reproduces_docking_scores_and_minimises_and_refuses_a_smiles() {
         assert!(before.iter().zip(&after).all(|(a, b)| (a - b).abs() < 0.01), "{name}: {before:?} {after:?}");
     }
     let rows = std::fs::read_to_string(&csv).unwrap();
-    assert!(rows.starts_with("name,status,affinity,energy,potential,confidence,pb_valid,moved,error"), "{rows}");
+    assert!(rows.starts_with("name,status,affinity,energy,potential,confidence,pb_valid,moved,gauss1,gauss2,repulsion,hydrophobic,hbond,error"), "{rows}");
     assert_eq!(rows.lines().filter(|l| l.contains(",ok,")).count(), 3, "{rows}");
+    // Vina's five unweighted terms, weighted as Vina weights them, give the affinity times
+    // Vina's rotatable-bond factor 1 + 0.05846 N_rot for a whole number N_rot
+    for line in rows.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let terms: Vec<f64> = cells[8..13].iter().map(|c| c.parse().unwrap()).collect();
+        let inter: f64 = terms.iter().zip([-0.035579, -0.005156, 0.840245, -0.035069, -0.587439]).map(|(t, w)| t * w).sum();
+        let n_rot = (inter / cells[2].parse::<f64>().unwrap() - 1.0) / 0.05846;
+        assert!((n_rot - n_rot.round()).abs() < 1e-3 && n_rot.round() >= 1.0, "{line}: N_rot {n_rot}");
+    }
     // minimising a docked pose never raises its energy
     let r = disco(&[&base[..], &["--ligand", d, "--out", s, "--minimize"]].concat());
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::geometry::{bounding_box, rmsd};
 use crate::graph::{crop, pocket_residues};
 use crate::model::{pose_features, ComplexGraph};
-use crate::physics::{check_pose, monte_carlo, ContactAtoms, PairPotential, PocketBox, PoseChecks, RefineOptions, SearchOptions, VinaLigand, VinaScorer};
+use crate::physics::{check_pose, monte_carlo, ContactAtoms, PairPotential, PocketBox, PoseChecks, PoseTerms, RefineOptions, SearchOptions, VinaLigand, VinaScorer};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use models::{InferenceDefaults, Models};
@@ -421,6 +421,13 @@ fn assemble_poses(models: &Models, site: &Site, full: &Protein, ligand: &Prepare
             }
         })
         .collect()
+}
+
+/// Unweighted sums of Vina's five terms between the protein and a pose of `ligand` in the
+/// target's first site (what `vina --score_only` lists before weighting); none without a scorer.
+pub fn pose_terms(target: &Target, ligand: &PreparedLigand, coords: &[Vec3]) -> Option<PoseTerms> {
+    let scorer = target.sites.first()?.scorer.as_ref()?;
+    scorer.terms_exact(&VinaLigand::new(&ligand.ligand, ligand.torsions.len()), coords).ok()
 }
 
 /// Margin (Å) the scoring grid adds beyond each face of a pocket box: how far past the box a
