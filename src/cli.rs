@@ -177,7 +177,7 @@ pub struct BoxArgs {
     /// Box edge lengths (Å), with --center.
     #[arg(long, num_args = 3, value_names = ["X", "Y", "Z"])]
     pub size: Option<Vec<f64>>,
-    /// Box around the atoms of this ligand file (gnina's --autobox_ligand).
+    /// Box around the atoms of this ligand file, all its records (gnina's --autobox_ligand).
     #[arg(long)]
     pub autobox_ligand: Option<PathBuf>,
     /// Padding around --autobox-ligand (Å).
@@ -523,9 +523,12 @@ fn load_models(settings: &ModelArgs) -> Result<Models> {
 /// Turns --center/--size/--autobox-ligand into a pocket (none: blind docking).
 fn pocket(settings: &BoxArgs) -> Result<Pocket> {
     if let Some(path) = &settings.autobox_ligand {
-        let records = read_ligand_file(path)?;
-        let lig = prepare_ligand(&records[0], &ConformerOptions { generate: false, ..Default::default() })?;
-        let coords = lig.reference.with_context(|| format!("{}: the autobox ligand has no 3D coordinates", path.display()))?;
+        // every record's atoms, as gnina's --autobox_ligand: the box holds all poses of the file
+        let mut coords = Vec::new();
+        for record in read_ligand_file(path)? {
+            let lig = prepare_ligand(&record, &ConformerOptions { generate: false, ..Default::default() })?;
+            coords.extend(lig.reference.with_context(|| format!("{}: the autobox ligand {} has no 3D coordinates", path.display(), record.name))?);
+        }
         return Ok(Pocket::around_ligand(&coords, settings.autobox_add));
     }
     match (&settings.center, &settings.size) {

@@ -240,6 +240,10 @@ fn score_reproduces_docking_scores_and_minimises_and_refuses_a_smiles() {
     let rows = std::fs::read_to_string(&csv).unwrap();
     let lines: Vec<&str> = rows.lines().collect();
     assert!(lines.len() == 3 && lines[1].starts_with("flat,error,") && lines[1].contains("no 3D coordinates") && lines[2].contains(",ok,"), "{rows}");
+    // a box around all records of a file holds every pose
+    let r = disco(&[&base[..], &["--ligand", d, "--autobox-ligand", d, "--out", s]].concat());
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert_eq!(values(&sdf, "minimizedAffinity").len(), 3);
     // a box that does not hold the pose is refused rather than scored wrong
     let r = disco(&[&base[..], &["--ligand", d, "--center", "25", "90.5", "57.5", "--size", "4", "4", "4"]].concat());
     assert!(!r.status.success() && String::from_utf8_lossy(&r.stderr).contains("outside the scoring box"), "{}", String::from_utf8_lossy(&r.stderr));
