@@ -523,7 +523,7 @@ fn load_models(settings: &ModelArgs) -> Result<Models> {
 /// Turns --center/--size/--autobox-ligand into a pocket (none: blind docking).
 fn pocket(settings: &BoxArgs) -> Result<Pocket> {
     if let Some(path) = &settings.autobox_ligand {
-        // every record's atoms, as gnina's --autobox_ligand: the box holds all poses of the file
+        // every record's atoms: the box holds all poses of the file
         let mut coords = Vec::new();
         for record in read_ligand_file(path)? {
             let lig = prepare_ligand(&record, &ConformerOptions { generate: false, ..Default::default() })?;
