@@ -742,7 +742,9 @@ fn run_score(cmd: &ScoreCmd, quiet: bool) -> Result<()> {
     let names = unique_names(&records.iter().map(|r| r.name.clone()).collect::<Vec<_>>());
     let mut sdf = String::new();
     let mut rows = Vec::new();
+    let bar = progress(quiet, records.len() as u64, "scoring");
     for (text, name) in records.iter().zip(&names) {
+        bar.inc(1);
         match score_record(&models, &protein, fixed.as_ref(), text, cmd.minimize) {
             Ok((ligand, pose, terms)) => {
                 let mut properties = pose_properties(&pose);
@@ -753,11 +755,12 @@ fn run_score(cmd: &ScoreCmd, quiet: bool) -> Result<()> {
                 rows.push(ScoreRow::scored(name, &pose, cmd.minimize, terms.as_ref()));
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                bar.suspend(|| eprintln!("error: {e}"));
                 rows.push(ScoreRow::failed(name, &e.to_string()));
             }
         }
     }
+    bar.finish_and_clear();
     if !quiet {
         print!("{}", score_table(&rows));
     }
