@@ -15,6 +15,7 @@ use disco_dock::dock::screen::{read_batch_csv, unique_names, ResultRow, ResultsC
 use disco_dock::dock::pockets::{find_pockets, PocketSearch};
 use disco_dock::dock::{dock, pose_terms, sampling_options, score_pose, DockOptions, DockedPose, Pocket, Target, SITE_BOX};
 use disco_dock::io::sdf::sdf_record;
+use disco_dock::io::write_csv;
 use disco_dock::physics::{PoseTerms, TERM_NAMES};
 use disco_dock::io::dataset::{crop_to_ligand, prepare_split, read_pack, read_split, write_pack, PrepareCache, PreparedComplex};
 use disco_dock::io::ligand::{read_ligand_argument, read_ligand_file, LigandText};
@@ -654,7 +655,7 @@ fn run_dock(cmd: &DockCmd, quiet: bool) -> Result<()> {
 }
 
 /// One scored pose as a CSV row.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, Default, serde::Serialize)]
 struct ScoreRow {
     name: String,
     status: String,
@@ -694,22 +695,7 @@ impl ScoreRow {
     }
 
     fn failed(name: &str, error: &str) -> ScoreRow {
-        ScoreRow {
-            name: name.to_string(),
-            status: "error".into(),
-            affinity: None,
-            energy: None,
-            potential: None,
-            confidence: None,
-            pb_valid: None,
-            moved: None,
-            gauss1: None,
-            gauss2: None,
-            repulsion: None,
-            hydrophobic: None,
-            hbond: None,
-            error: error.to_string(),
-        }
+        ScoreRow { name: name.to_string(), status: "error".into(), error: error.to_string(), ..Default::default() }
     }
 }
 
@@ -768,11 +754,7 @@ fn run_score(cmd: &ScoreCmd, quiet: bool) -> Result<()> {
         std::fs::write(path, &sdf).with_context(|| format!("writing {}", path.display()))?;
     }
     if let Some(path) = &cmd.csv {
-        let mut w = csv::Writer::from_path(path).with_context(|| format!("writing {}", path.display()))?;
-        for row in &rows {
-            w.serialize(row).with_context(|| format!("writing {}", path.display()))?;
-        }
-        w.flush().with_context(|| format!("writing {}", path.display()))?;
+        write_csv(path, &rows)?;
     }
     if rows.iter().all(|r| r.status != "ok") {
         bail!("no pose in {} could be scored", cmd.ligand.display());

@@ -352,8 +352,7 @@ pub fn conformer_rows(complexes: &[PreparedComplex]) -> Vec<ConformerRow> {
 
 /// Writes conformer rows to a CSV file.
 pub fn write_conformer_rows(path: &Path, rows: &[ConformerRow]) -> Result<()> {
-    let mut writer = csv_writer(path)?;
-    rows.iter().try_for_each(|r| write_row(&mut writer, path, r))
+    crate::io::write_csv(path, rows)
 }
 
 /// The crystal pose locally minimised in the site nearest to it, with the scoring that ranks

@@ -391,13 +391,12 @@ struct ScoredPoseRow<'a> {
 /// Writes labelled poses with their confidence logits to a CSV (columns id, rank, rmsd, energy,
 /// population, confidence), for choosing how confidence and energy combine in ranking on val.
 pub fn write_scored_poses(path: &Path, complexes: &[TrainingComplex], poses: &[LabelledPose], logits: &[f64]) -> Result<()> {
-    let csv_error = |e: csv::Error| Error::io(path, std::io::Error::other(e.to_string()));
-    let mut writer = csv::Writer::from_path(path).map_err(csv_error)?;
-    for (p, &confidence) in poses.iter().zip(logits) {
-        let id = &complexes[p.complex].id;
-        writer.serialize(ScoredPoseRow { id, rank: p.rank, rmsd: p.rmsd, energy: p.energy, population: p.population, confidence }).map_err(csv_error)?;
-    }
-    writer.flush().map_err(|e| Error::io(path, e))
+    let rows: Vec<ScoredPoseRow> = poses
+        .iter()
+        .zip(logits)
+        .map(|(p, &confidence)| ScoredPoseRow { id: &complexes[p.complex].id, rank: p.rank, rmsd: p.rmsd, energy: p.energy, population: p.population, confidence })
+        .collect();
+    crate::io::write_csv(path, &rows)
 }
 
 /// Area under the ROC curve of `scores` for binary `labels` (0.5 when one class is missing).
