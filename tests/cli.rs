@@ -196,12 +196,14 @@ fn score_reproduces_docking_scores_and_minimises_and_refuses_a_smiles() {
     let base = ["score", "--protein", "examples/1iep/protein.pdbqt.gz", "--model", &m, "--threads", "1", "--quiet"];
     let r = disco(&[&base[..], &["--ligand", d, "--out", s, "--csv", c]].concat());
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    // each docked pose, scored as it is, gets the energies docking gave it
+    // each docked pose, scored as it is, gets the energies docking gave it, up to the SDF's
+    // rounding of coordinates to 1e-4 Å, whose effect grows with the energy (a clashing pose of
+    // this untrained model at +129 kcal/mol moved by 0.011)
     let values = |path: &Path, name: &str| -> Vec<f64> { sdf_property(path, name).iter().map(|v| v.parse().unwrap()).collect() };
     for name in ["minimizedAffinity", "vina_energy"] {
         let (before, after) = (values(&docked, name), values(&sdf, name));
         assert_eq!(before.len(), 3);
-        assert!(before.iter().zip(&after).all(|(a, b)| (a - b).abs() < 0.01), "{name}: {before:?} {after:?}");
+        assert!(before.iter().zip(&after).all(|(a, b)| (a - b).abs() < (1e-3 * a.abs()).max(0.01)), "{name}: {before:?} {after:?}");
     }
     let rows = std::fs::read_to_string(&csv).unwrap();
     assert!(rows.starts_with("name,status,affinity,energy,potential,confidence,pb_valid,moved,gauss1,gauss2,repulsion,hydrophobic,hbond,error"), "{rows}");
@@ -215,11 +217,11 @@ fn score_reproduces_docking_scores_and_minimises_and_refuses_a_smiles() {
         let n_rot = (inter / cells[2].parse::<f64>().unwrap() - 1.0) / 0.05846;
         assert!((n_rot - n_rot.round()).abs() < 1e-3 && n_rot.round() >= 1.0, "{line}: N_rot {n_rot}");
     }
-    // minimising a docked pose never raises its energy
+    // minimising a docked pose never raises its energy (up to the same rounding)
     let r = disco(&[&base[..], &["--ligand", d, "--out", s, "--minimize"]].concat());
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     let (before, after) = (values(&docked, "vina_energy"), values(&sdf, "vina_energy"));
-    assert!(before.iter().zip(&after).all(|(b, a)| a <= &(b + 0.01)), "{before:?} {after:?}");
+    assert!(before.iter().zip(&after).all(|(b, a)| *a <= b + (1e-3 * b.abs()).max(0.01)), "{before:?} {after:?}");
     // minimising never raises the energy; Vina's input pose of imatinib clashes (+320 kcal/mol by
     // vina --score_only) and stays high after a local minimisation
     let r = disco(&[&base[..], &["--ligand", "examples/1iep/ligand.pdbqt", "--out", s]].concat());
