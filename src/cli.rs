@@ -490,6 +490,13 @@ pub enum TrainCmd {
         /// a right pose among its wrong ones, not only those where docking found one.
         #[arg(long, default_value_t = 0)]
         natives: usize,
+        /// Fine-tune the confidence model of this model folder (same --docking and --contacts)
+        /// instead of starting from random weights; kept only where an epoch beats it on val.
+        #[arg(long)]
+        init: Option<PathBuf>,
+        /// Learning rate (AdamW).
+        #[arg(long, default_value_t = 1e-3)]
+        lr: f64,
     },
 }
 
@@ -1072,7 +1079,7 @@ fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
             potential.save(&path)?;
             log(&format!("train potential: {} complexes in {:.1} s; wrote {}", potential.complexes, start.elapsed().as_secs_f64(), path.display()));
         }
-        TrainCmd::Confidence { data, complexes, samples, val_complexes, refine, docking, search_steps, steps, evaluate_only, contacts, natives } => {
+        TrainCmd::Confidence { data, complexes, samples, val_complexes, refine, docking, search_steps, steps, evaluate_only, contacts, natives, init, lr } => {
             let dev = device(&data.device, data.threads)?;
             let (_, best) = train::run_dirs(&data.run);
             let models = Models::load(&best, dev)?;
@@ -1086,7 +1093,7 @@ fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
             if *natives > 0 && !*docking {
                 bail!("--natives needs --docking");
             }
-            let mut cfg = train::confidence::ConfidenceTrainConfig { samples_per_complex: *samples, max_minutes: data.minutes, seed: data.seed, ..Default::default() };
+            let mut cfg = train::confidence::ConfidenceTrainConfig { samples_per_complex: *samples, max_minutes: data.minutes, seed: data.seed, lr: *lr, init: init.clone(), ..Default::default() };
             if *docking {
                 // docked poses carry energies and populations: the model reads them too
                 cfg.model.pose_features = disco_dock::model::POSE_FEATURES;

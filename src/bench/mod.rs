@@ -5,10 +5,10 @@
 use crate::chem::{centroid, Vec3};
 use crate::chem::conformer::{ConformerOptions, PreparedLigand};
 use crate::dock::models::Models;
-use crate::dock::{dock, DockOptions, DockedPose, Pocket, Target};
+use crate::dock::{dock, local_minimum, DockOptions, DockedPose, Pocket, Target};
 use crate::error::{Error, Result};
 use crate::geometry::{aligned_rmsd, ligand_automorphisms, rmsd, symmetry_rmsd, Automorphisms};
-use crate::physics::{match_conformer, refine, RefineOptions, VinaLigand};
+use crate::physics::{match_conformer, VinaLigand};
 use crate::io::dataset::{complex_files, PrepareCache, PreparedComplex};
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
@@ -356,15 +356,14 @@ pub fn write_conformer_rows(path: &Path, rows: &[ConformerRow]) -> Result<()> {
 }
 
 /// The crystal pose locally minimised in the site nearest to it, with the scoring that ranks
-/// docked poses: (`inter + intra`, RMSD moved). `None` when the site has no scoring function.
+/// docked poses ([`local_minimum`]: never above the crystal pose's own energy): (`inter + intra`,
+/// RMSD moved). `None` when the site has no scoring function.
 fn crystal_minimum(target: &Target, ligand: &PreparedLigand, crystal: &[Vec3]) -> Option<(f64, f64)> {
     let c = centroid(crystal);
     let site = target.sites.iter().min_by(|a, b| (a.center - c).norm().total_cmp(&(b.center - c).norm()))?;
-    let scorer = site.scorer.as_ref()?;
     let vina = VinaLigand::new(&ligand.ligand, ligand.torsions.len());
-    let options = RefineOptions { exact: site.exact_scoring, ..Default::default() };
-    let refined = refine(scorer, &vina, &ligand.torsions, crystal, &options).ok()?;
-    Some((refined.energy.objective(), rmsd(&refined.coords, crystal)))
+    let (coords, energy) = local_minimum(site, &vina, ligand, crystal);
+    Some((energy?.1, rmsd(&coords, crystal)))
 }
 
 /// Reads a benchmark report CSV (also a partial one from an interrupted run: a cut last line is

@@ -453,15 +453,7 @@ pub fn score_pose(models: &Models, target: &Target, ligand: &PreparedLigand, min
         }
     }
     let vina = VinaLigand::new(&ligand.ligand, ligand.torsions.len());
-    let scored = |refine: bool| finish_pose(site, &vina, ligand, pose.clone(), &DockOptions { refine, search_steps: 0, ..Default::default() }, 0);
-    let (mut coords, mut energy) = scored(minimize);
-    if minimize {
-        // the optimiser follows the grid-interpolated energy: never end above the input's exact energy
-        let (_, before) = scored(false);
-        if matches!((before, energy), (Some(b), Some(a)) if b.1 < a.1) {
-            (coords, energy) = (pose.clone(), before);
-        }
-    }
+    let (coords, energy) = if minimize { local_minimum(site, &vina, ligand, &pose) } else { scored_as_is(site, &vina, ligand, &pose) };
     let mut poses = assemble_poses(models, site, &target.full, ligand, &vina, vec![(rmsd(&pose, &coords), coords, energy)], None);
     rank_poses(&mut poses, Ranking::Energy, &RankWeights::default());
     attach_confidence(models, target, ligand, &mut poses);
@@ -472,6 +464,25 @@ pub fn score_pose(models: &Models, target: &Target, ligand: &PreparedLigand, min
         residues: site.protein.amino_acids().len(),
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// `pose` scored in `site` without moving it: (coords, Some((affinity, energy))) when the site
+/// can score.
+fn scored_as_is(site: &Site, vina: &VinaLigand, ligand: &PreparedLigand, pose: &[Vec3]) -> (Vec<Vec3>, Option<(f64, f64)>) {
+    finish_pose(site, vina, ligand, pose.to_vec(), &DockOptions { refine: false, ..Default::default() }, 0)
+}
+
+/// `pose` locally optimised in `site` over position, orientation and torsions (Vina's
+/// `--local_only`), with its (affinity, energy). The optimiser follows the grid-interpolated
+/// energy, so the input pose is kept when the optimum would end above the input's exact energy.
+/// Used by `score --minimize` and for the benchmark's minimised crystal pose.
+pub fn local_minimum(site: &Site, vina: &VinaLigand, ligand: &PreparedLigand, pose: &[Vec3]) -> (Vec<Vec3>, Option<(f64, f64)>) {
+    let (coords, energy) = finish_pose(site, vina, ligand, pose.to_vec(), &DockOptions { refine: true, search_steps: 0, ..Default::default() }, 0);
+    let (_, before) = scored_as_is(site, vina, ligand, pose);
+    match (before, energy) {
+        (Some(b), Some(a)) if b.1 < a.1 => (pose.to_vec(), before),
+        _ => (coords, energy),
+    }
 }
 
 /// Each pose's score under the learned pair potential (none for all without one).

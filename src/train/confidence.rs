@@ -11,7 +11,7 @@ use crate::dock::{dock, DockOptions, Pocket, Target};
 use crate::dock::sampling::{pose_sample, sample_poses, SamplingOptions};
 use crate::error::{Error, Result};
 use crate::geometry::{ligand_automorphisms, symmetry_rmsd};
-use crate::model::store::save_network;
+use crate::model::store::{load_config, load_weights, save_network};
 use crate::model::{contact_inputs, pose_features, Batch, ConfidenceConfig, ConfidenceModel, PoseSample};
 use crate::dock::POPULATION_RMSD;
 use crate::physics::{native_pose, ContactAtoms, VinaLigand};
@@ -51,6 +51,10 @@ pub struct ConfidenceTrainConfig {
     /// its wrong ones, which cross-entropy over all poses does not ask for. Batches then hold
     /// whole complexes.
     pub listwise_weight: f64,
+    /// Start from this model folder's confidence model (same configuration) instead of random
+    /// weights: fine-tuning on poses of another docking set-up. Its val score is the one to
+    /// beat, so the kept weights are never worse on val than the starting ones.
+    pub init: Option<std::path::PathBuf>,
 }
 
 impl Default for ConfidenceTrainConfig {
@@ -65,6 +69,7 @@ impl Default for ConfidenceTrainConfig {
             max_minutes: 15.0,
             seed: 0,
             listwise_weight: 1.0,
+            init: None,
         }
     }
 }
@@ -507,6 +512,15 @@ pub fn listwise_loss(logits: &Tensor, poses: &[&LabelledPose]) -> Option<Tensor>
     (!terms.is_empty()).then(|| Tensor::stack(&terms, 0).mean(tch::Kind::Float))
 }
 
+/// Loads the confidence model of the `--init` folder into `vs`, refusing another configuration.
+fn load_init(init: &Path, model: &ConfidenceConfig, vs: &mut VarStore) -> Result<()> {
+    let saved: ConfidenceConfig = load_config(init, "confidence")?;
+    if saved != *model {
+        return Err(Error::invalid(init.display().to_string(), "the --init confidence model has another configuration; give the same --docking and --contacts"));
+    }
+    load_weights(init, "confidence", vs)
+}
+
 /// Fits the confidence model on labelled poses; the weights with the best val top-1 (ties:
 /// AUROC) go to `<run>/best/confidence.*`.
 #[allow(clippy::too_many_arguments)]
@@ -524,8 +538,11 @@ pub fn train_confidence(
         return Err(Error::invalid("train confidence", "no sampled poses"));
     }
     let (_, best) = run_dirs(run);
-    let vs = VarStore::new(device);
+    let mut vs = VarStore::new(device);
     let model = ConfidenceModel::new(&vs.root(), &cfg.model);
+    if let Some(init) = &cfg.init {
+        load_init(init, &cfg.model, &mut vs)?;
+    }
     let mut opt = tch::nn::AdamW::default().build(&vs, cfg.lr)?;
     let positives = train_poses.iter().filter(|p| p.rmsd < 2.0).count().max(1);
     let pos_weight = ((train_poses.len() - positives.min(train_poses.len())) as f64 / positives as f64).max(1.0);
@@ -540,6 +557,14 @@ pub fn train_confidence(
     }
     let mut best_key = (f64::NEG_INFINITY, f64::NEG_INFINITY);
     let (train_contacts, val_contacts) = (complex_contacts(model.reads_contacts(), train), complex_contacts(model.reads_contacts(), val));
+    if cfg.init.is_some() {
+        // the starting weights are epoch 0: fine-tuning keeps them unless an epoch beats them
+        let val_scores = predict(&model, val, val_contacts.as_deref(), val_poses, device);
+        best_key = (top1_success(val_poses, &val_scores), auroc(&val_scores, &val_labels));
+        log(&format!("confidence epoch 0 (--init) val AUROC {:.3} val top-1 < 2 Å by confidence {:.1} %", best_key.1, 100.0 * best_key.0));
+        state.best_metric = Some(best_key.0);
+        save_network(&best, "confidence", &cfg.model, &vs)?;
+    }
     for epoch in 0..cfg.epochs {
         let (mut sum, mut n) = (0.0, 0);
         for chunk in epoch_batches(train_poses, cfg, &mut rng) {
@@ -633,6 +658,34 @@ mod tests {
         let crystal = ligand.coords.clone();
         let graph = ComplexGraph::new(&ligand, &pocket, torsions);
         TrainingComplex { id: "toy".into(), conformer: crystal.clone(), pose: crystal.clone(), crystal, pocket_center: Vec3::zeros(), graph, pocket }
+    }
+
+    #[test]
+    fn fine_tuning_starts_from_the_init_model_and_keeps_it_unless_beaten() {
+        let complexes = [toy_complex()];
+        let crystal = complexes[0].crystal.clone();
+        let far: Vec<Vec3> = crystal.iter().map(|p| p + Vec3::new(6.0, 0.0, 0.0)).collect();
+        let pose = |coords: Vec<Vec3>, rmsd: f64| LabelledPose { coords, ..labelled(0, rmsd) };
+        let poses = vec![pose(crystal, 0.0), pose(far, 6.0)];
+        let init = tempfile::tempdir().unwrap();
+        let cfg = ConfidenceTrainConfig { epochs: 2, ..Default::default() };
+        let vs = VarStore::new(Device::Cpu);
+        let _ = ConfidenceModel::new(&vs.root(), &cfg.model);
+        save_network(init.path(), "confidence", &cfg.model, &vs).unwrap();
+        let run = tempfile::tempdir().unwrap();
+        let tuned = ConfidenceTrainConfig { init: Some(init.path().into()), lr: 0.0, ..cfg.clone() };
+        let mut lines = Vec::new();
+        train_confidence(&complexes, &poses, &complexes, &poses, &tuned, run.path(), Device::Cpu, &mut |l| lines.push(l.to_string())).unwrap();
+        assert!(lines.iter().any(|l| l.contains("epoch 0 (--init)")), "{lines:?}");
+        let (_, best) = run_dirs(run.path());
+        let mut kept = VarStore::new(Device::Cpu);
+        let _ = ConfidenceModel::new(&kept.root(), &cfg.model);
+        load_weights(&best, "confidence", &mut kept).unwrap();
+        let start = vs.variables();
+        assert!(kept.variables().iter().all(|(name, t)| t.equal(&start[name])), "no epoch beat the init model, so it is kept");
+        let other = ConfidenceTrainConfig { model: cfg.model.with_contacts(), ..tuned };
+        let err = train_confidence(&complexes, &poses, &complexes, &poses, &other, run.path(), Device::Cpu, &mut |_| {}).err().expect("refused");
+        assert!(err.to_string().contains("--init"), "{err}");
     }
 
     #[test]
