@@ -6,14 +6,14 @@ use clap::{Args, Parser, Subcommand};
 use disco_dock::bench::{
     conformer_rows, read_report, run_benchmark, summarise, summary_lines, write_conformer_rows, BenchOptions, BenchOutputs, BenchPocket,
 };
-use disco_dock::chem::conformer::{prepare_ligand, ConformerOptions, PreparedLigand};
+use disco_dock::chem::conformer::{prepare_conformers, prepare_ligand, ConformerOptions, PreparedLigand};
 use disco_dock::chem::{centroid, Protein, Vec3};
 use disco_dock::diffusion::sampler::{SamplerConfig, Temperature};
 use disco_dock::dock::models::{default_model_dir, InferenceDefaults, Models};
 use disco_dock::dock::output::{pose_properties, summary_table, write_outputs};
 use disco_dock::dock::screen::{read_batch_csv, unique_names, ResultRow, ResultsCsv, Shard};
 use disco_dock::dock::pockets::{find_pockets, PocketSearch};
-use disco_dock::dock::{dock, pose_terms, sampling_options, score_pose, DockOptions, DockedPose, Pocket, Target, SITE_BOX};
+use disco_dock::dock::{dock_conformers, pose_terms, sampling_options, score_pose, DockOptions, DockedPose, Pocket, Target, SITE_BOX};
 use disco_dock::io::sdf::sdf_record;
 use disco_dock::io::write_csv;
 use disco_dock::physics::{PoseTerms, TERM_NAMES};
@@ -107,6 +107,11 @@ pub struct DockSettings {
     /// (0: refinement only) [default: the model's sampling.json, else 100].
     #[arg(long)]
     pub search_steps: Option<usize>,
+    /// RDKit conformers (ETKDG seeds; bond lengths, angles, ring shapes) docked per ligand,
+    /// sharing the samples; all poses are ranked together [default: the model's sampling.json,
+    /// else 1].
+    #[arg(long)]
+    pub conformers: Option<usize>,
     /// Temperature of the latent prior (> 1 explores more binding modes) [default: the model's
     /// sampling.json, else 1.5].
     #[arg(long)]
@@ -556,6 +561,7 @@ fn pocket(settings: &BoxArgs) -> Result<Pocket> {
 fn inference_settings(settings: &DockSettings, models: &Models) -> InferenceDefaults {
     let mut out = models.defaults.clone();
     out.search_steps = settings.search_steps.unwrap_or(out.search_steps);
+    out.conformers = settings.conformers.unwrap_or(out.conformers);
     out.latent_temperature = settings.latent_temperature.unwrap_or(out.latent_temperature);
     out.population_weight = settings.population_weight.unwrap_or(out.population_weight);
     out.confidence_weight = settings.confidence_weight.unwrap_or(out.confidence_weight);
@@ -586,6 +592,9 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
             bail!("{option} must be a number of at least 0, got {weight}");
         }
     }
+    if tuned.conformers == 0 || tuned.conformers > settings.samples {
+        bail!("--conformers must lie between 1 and --samples ({}), got {}", settings.samples, tuned.conformers);
+    }
     if !(settings.explore_fraction > 0.0 && settings.explore_fraction <= 1.0) {
         bail!("--explore-fraction must lie in (0, 1], got {}", settings.explore_fraction);
     }
@@ -593,6 +602,7 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
         sampling,
         refine: !settings.no_refine,
         search_steps: tuned.search_steps,
+        conformers: tuned.conformers,
         ranking: settings.ranking.parse()?,
         weights: tuned.rank_weights(),
         blind_pockets: settings.blind_pockets,
@@ -605,9 +615,9 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
 /// Docks one ligand record and writes its outputs into `out`; returns its CSV row.
 fn dock_one(models: &Models, target: &Target, text: &LigandText, options: &DockOptions, out: &Path, hydrogens: bool, seed: u64) -> disco_dock::Result<ResultRow> {
     let start = Instant::now();
-    let ligand = prepare_ligand(text, &ConformerOptions { seed: seed as u32, ..Default::default() })?;
-    let result = dock(models, target, &ligand, options)?;
-    write_outputs(out, &ligand.ligand, &target.full, &result, hydrogens)?;
+    let ligands = prepare_conformers(text, &ConformerOptions { seed: seed as u32, ..Default::default() }, options.conformers)?;
+    let result = dock_conformers(models, target, &ligands, options)?;
+    write_outputs(out, &ligands[0].ligand, &target.full, &result, hydrogens)?;
     let top = result.poses.first();
     Ok(ResultRow {
         name: text.name.clone(),
@@ -637,10 +647,10 @@ fn run_dock(cmd: &DockCmd, quiet: bool) -> Result<()> {
             (Some(o), _) => o.join(name),
             (None, _) => PathBuf::from("disco-dock-out").join(name),
         };
-        let prepared = prepare_ligand(text, &ConformerOptions { seed: cmd.settings.seed as u32, ..Default::default() });
-        match prepared.and_then(|lig| {
-            let r = dock(&models, &target, &lig, &options)?;
-            write_outputs(&out, &lig.ligand, &target.full, &r, cmd.hydrogens)?;
+        let prepared = prepare_conformers(text, &ConformerOptions { seed: cmd.settings.seed as u32, ..Default::default() }, options.conformers);
+        match prepared.and_then(|ligands| {
+            let r = dock_conformers(&models, &target, &ligands, &options)?;
+            write_outputs(&out, &ligands[0].ligand, &target.full, &r, cmd.hydrogens)?;
             Ok(r)
         }) {
             Ok(r) => {

@@ -3,13 +3,13 @@
 //! and summarise top-1/top-5 success, median RMSD, speed and PB-validity.
 
 use crate::chem::{centroid, Vec3};
-use crate::chem::conformer::{ConformerOptions, PreparedLigand};
+use crate::chem::conformer::{conformer_seed, ConformerOptions, PreparedLigand};
 use crate::dock::models::Models;
-use crate::dock::{dock, local_minimum, DockOptions, DockedPose, Pocket, Target};
+use crate::dock::{dock_conformers, local_minimum, DockOptions, DockedPose, Pocket, Target};
 use crate::error::{Error, Result};
 use crate::geometry::{aligned_rmsd, ligand_automorphisms, rmsd, symmetry_rmsd, Automorphisms};
 use crate::physics::{match_conformer, VinaLigand};
-use crate::io::dataset::{complex_files, PrepareCache, PreparedComplex};
+use crate::io::dataset::{complex_files, ComplexFiles, PrepareCache, PreparedComplex};
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use crate::train::confidence::{CachedComplex, LabelledPose};
@@ -210,6 +210,8 @@ pub struct PoseRow {
     pub population: usize,
     /// RMSD between the sampled pose and the refined one (Å).
     pub drift: f64,
+    /// Conformer the pose was docked with (`--conformers`).
+    pub conformer: usize,
     /// Ligand heavy-atom coordinates (not in the CSV; see [`BenchOutputs::poses_cache`]).
     #[serde(skip)]
     pub coords: Vec<Vec3>,
@@ -244,11 +246,27 @@ pub struct BenchOutputs {
     pub poses_cache: Option<PathBuf>,
 }
 
+/// The conformers a benchmark complex docks with: its prepared ligand, then `n - 1` more from
+/// [`conformer_seed`] (cached like it; one that fails to prepare is left out). One when the
+/// crystal geometry is kept.
+fn bench_conformers(files: &ComplexFiles, cache: &PrepareCache, first: &PreparedLigand, conformer: &ConformerOptions, n: usize) -> Vec<PreparedLigand> {
+    let n = if conformer.generate { n.max(1) } else { 1 };
+    let mut ligands = vec![first.clone()];
+    for k in 1..n {
+        match cache.get_or_prepare(files, &ConformerOptions { seed: conformer_seed(conformer.seed, k), ..*conformer }) {
+            Ok((c, _)) => ligands.push(c.ligand),
+            Err(e) => log::warn!("{}: conformer {k} left out: {e}", files.id),
+        }
+    }
+    ligands
+}
+
 /// Docks one complex and measures its RMSDs; also returns every pose's row.
 pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCache, options: &BenchOptions) -> Result<(BenchRow, Vec<PoseRow>)> {
     let files = complex_files(data, id)?;
     let conformer = ConformerOptions { seed: options.dock.sampling.sampler.seed as u32, generate: !options.crystal_geometry, ..Default::default() };
     let (complex, _) = cache.get_or_prepare(&files, &conformer)?;
+    let ligands = bench_conformers(&files, cache, &complex.ligand, &conformer, options.dock.conformers);
     let crystal = complex.ligand.reference.clone().ok_or_else(|| Error::invalid(id, "no crystal coordinates"))?;
     let pocket = match options.pocket {
         BenchPocket::Crystal => Pocket::Box { center: centroid(&crystal), size: Vec3::repeat(CRYSTAL_BOX) },
@@ -256,13 +274,13 @@ pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCach
     };
     let start = Instant::now();
     let target = Target::new(&complex.protein, &pocket, &options.dock)?;
-    let result = dock(models, &target, &complex.ligand, &options.dock)?;
+    let result = dock_conformers(models, &target, &ligands, &options.dock)?;
     let seconds = start.elapsed().as_secs_f64();
     let crystal_min = crystal_minimum(&target, &complex.ligand, &crystal);
     let lig = &complex.ligand.ligand;
     let autos = ligand_automorphisms(lig);
     let rmsds: Vec<f64> = result.poses.iter().map(|p| symmetry_rmsd(&p.coords, &crystal, &autos)).collect();
-    let floor = conformer_floor(&complex.ligand, &crystal, &autos);
+    let floor = ligands.iter().filter_map(|l| conformer_floor(l, &crystal, &autos)).reduce(f64::min);
     let min_of = |k: usize| rmsds.iter().take(k).copied().fold(f64::INFINITY, f64::min);
     let top = result.poses.first();
     let pose_rows = result
@@ -280,6 +298,7 @@ pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCach
             pb_valid: p.pb_valid(),
             population: p.population,
             drift: p.drift,
+            conformer: p.conformer,
             coords: p.coords.clone(),
         })
         .collect();

@@ -67,6 +67,30 @@ fn generate_conformer(heavy: &Molecule, options: &ConformerOptions) -> std::resu
     Ok(coords[..heavy.atom_count()].to_vec())
 }
 
+/// ETKDG seed of conformer `k` of a ligand prepared with `seed`: the seed itself for the first,
+/// then steps of 1000 (RDKit treats seeds 0 and 1 alike, so neighbouring seeds could repeat a
+/// conformer).
+pub fn conformer_seed(seed: u32, k: usize) -> u32 {
+    seed.wrapping_add(1000 * k as u32)
+}
+
+/// Prepares `n` (at least 1) conformers of one ligand record, the first with `options.seed`,
+/// the others with [`conformer_seed`]: same atoms in the same order, other bond lengths, angles
+/// and ring shapes. Fails when the first does; a later one that RDKit cannot embed is left out.
+/// Keeping the input geometry (`generate: false`) gives one.
+pub fn prepare_conformers(text: &LigandText, options: &ConformerOptions, n: usize) -> Result<Vec<PreparedLigand>> {
+    let first = prepare_ligand(text, options)?;
+    let n = if options.generate { n.max(1) } else { 1 };
+    let mut out = vec![first];
+    for k in 1..n {
+        match prepare_ligand(text, &ConformerOptions { seed: conformer_seed(options.seed, k), ..*options }) {
+            Ok(ligand) => out.push(ligand),
+            Err(e) => log::warn!("{}: conformer {k} left out: {e}", text.name),
+        }
+    }
+    Ok(out)
+}
+
 /// Parses and prepares one ligand record.
 pub fn prepare_ligand(text: &LigandText, options: &ConformerOptions) -> Result<PreparedLigand> {
     if text.format == LigandFormat::Pdbqt {
@@ -144,6 +168,31 @@ mod tests {
         let b = prepare_ligand(&t, &ConformerOptions::default()).unwrap();
         assert_eq!(a.ligand.coords, b.ligand.coords);
         assert!(a.reference.is_none());
+    }
+
+    #[test]
+    fn several_conformers_keep_the_atoms_and_differ_in_geometry() {
+        let t = LigandText::smiles("OC1CCC(CC1)C(=O)NC1CCCCC1", "rings");
+        let options = ConformerOptions { seed: 3, ..Default::default() };
+        let all = prepare_conformers(&t, &options, 3).unwrap();
+        assert_eq!(all.len(), 3);
+        assert_eq!(all[0], prepare_ligand(&t, &options).unwrap(), "the first is the seed's own conformer");
+        for (i, a) in all.iter().enumerate() {
+            assert_eq!(a.ligand.atoms, all[0].ligand.atoms);
+            assert_eq!(a.torsions, all[0].torsions);
+            for b in &all[i + 1..] {
+                assert!(crate::geometry::aligned_rmsd(&a.ligand.coords, &b.ligand.coords) > 0.01, "another seed, another shape");
+            }
+        }
+        assert_eq!(conformer_seed(3, 0), 3);
+        assert_eq!(prepare_conformers(&t, &options, 0).unwrap().len(), 1, "at least one");
+    }
+
+    #[test]
+    fn kept_input_geometry_gives_one_conformer() {
+        let Some(block) = real_block() else { return };
+        let kept = prepare_conformers(&molblock_text(&block), &ConformerOptions { generate: false, ..Default::default() }, 4).unwrap();
+        assert_eq!(kept.len(), 1);
     }
 
     fn real_block() -> Option<String> {

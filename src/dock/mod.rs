@@ -100,11 +100,14 @@ pub struct DockOptions {
     /// A learned pair potential and its weight added to the energy that refinement and the
     /// search minimise in pocket boxes ([`VinaScorer::with_potential`]; none: Vina alone).
     pub search_potential: Option<(std::sync::Arc<PairPotential>, f64)>,
+    /// RDKit conformers docked per ligand ([`dock_conformers`]): the samples are shared among
+    /// them and all poses ranked together.
+    pub conformers: usize,
 }
 
 impl Default for DockOptions {
     fn default() -> Self {
-        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, ranking: Ranking::Energy, weights: RankWeights::default(), crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS, explore_fraction: EXPLORE_FRACTION, search_potential: None }
+        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, ranking: Ranking::Energy, weights: RankWeights::default(), crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS, explore_fraction: EXPLORE_FRACTION, search_potential: None, conformers: 1 }
     }
 }
 
@@ -147,6 +150,9 @@ pub struct DockedPose {
     pub rank: usize,
     /// Index of the target's site the pose was docked in (blind docking: the pocket's rank).
     pub site: usize,
+    /// Index of the ligand conformer (bond lengths, angles, rings) the pose was docked with
+    /// ([`DockOptions::conformers`]; 0 with one conformer).
+    pub conformer: usize,
     /// Ligand heavy-atom coordinates.
     #[serde(skip)]
     pub coords: Vec<Vec3>,
@@ -374,6 +380,62 @@ pub fn dock(models: &Models, target: &Target, ligand: &PreparedLigand, options: 
     })
 }
 
+/// Added to the sampling seed per conformer after the first ([`dock_conformers`]), so that each
+/// conformer's samples have their own noise (sites add their index to the seed).
+pub const CONFORMER_SEED_STRIDE: u64 = 1000;
+
+/// Samples of `total` docked with conformer `k` of `n`: an even split, the first ones taking
+/// the remainder.
+fn conformer_samples(total: usize, n: usize, k: usize) -> usize {
+    total / n + usize::from(k < total % n)
+}
+
+/// Docks several conformers of one ligand (same atoms in the same order; bond lengths, angles
+/// and rings differ) into a target, sharing `options.sampling.samples` among them, and ranks
+/// all poses together, the confidence read among all of them. The first conformer docks with
+/// the options' seed, so one conformer docks as [`dock`] does. A conformer that fails to dock
+/// is logged and skipped while another docks.
+pub fn dock_conformers(models: &Models, target: &Target, ligands: &[PreparedLigand], options: &DockOptions) -> Result<DockResult> {
+    let Some(first) = ligands.first() else { return Err(Error::invalid("dock", "no conformer to dock")) };
+    if ligands.len() == 1 {
+        return dock(models, target, first, options);
+    }
+    let start = Instant::now();
+    let n = ligands.len();
+    let mut poses = Vec::new();
+    let mut errors = Vec::new();
+    for (k, ligand) in ligands.iter().enumerate() {
+        let mut conformer_options = options.clone();
+        conformer_options.sampling.samples = conformer_samples(options.sampling.samples, n, k);
+        conformer_options.sampling.sampler.seed = options.sampling.sampler.seed.wrapping_add(CONFORMER_SEED_STRIDE * k as u64);
+        if conformer_options.sampling.samples == 0 {
+            continue;
+        }
+        match dock(models, target, ligand, &conformer_options) {
+            Ok(result) => poses.extend(result.poses.into_iter().map(|p| DockedPose { conformer: k, ..p })),
+            Err(e) => {
+                log::warn!("{}: conformer {k} did not dock: {e}", first.ligand.name);
+                errors.push(e);
+            }
+        }
+    }
+    if poses.is_empty() {
+        return Err(errors.into_iter().next().unwrap_or_else(|| Error::invalid(first.ligand.name.clone(), "no pose docked")));
+    }
+    rank_poses(&mut poses, options.ranking, &options.weights);
+    if attach_confidence(models, target, first, &mut poses) {
+        rank_poses(&mut poses, options.ranking, &options.weights);
+    }
+    let best = &target.sites[poses[0].site];
+    Ok(DockResult {
+        name: first.ligand.name.clone(),
+        poses,
+        center: [best.center.x, best.center.y, best.center.z],
+        residues: best.protein.amino_acids().len(),
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
 /// Samples, refines, checks and scores poses of `ligand` in one site (unranked).
 fn dock_site(models: &Models, site: &Site, full: &Protein, ligand: &PreparedLigand, options: &DockOptions) -> Result<Vec<DockedPose>> {
     let start = Instant::now();
@@ -409,6 +471,7 @@ fn assemble_poses(models: &Models, site: &Site, full: &Protein, ligand: &Prepare
             DockedPose {
                 rank: 0,
                 site: 0,
+                conformer: 0,
                 population: 0,
                 drift,
                 confidence: None,
@@ -628,6 +691,39 @@ mod tests {
         assert_eq!(explore_samples(40, 1, 0.25), 40);
     }
 
+    #[test]
+    fn conformers_share_the_samples_evenly() {
+        assert_eq!((0..2).map(|k| conformer_samples(40, 2, k)).collect::<Vec<_>>(), [20, 20]);
+        assert_eq!((0..3).map(|k| conformer_samples(5, 3, k)).collect::<Vec<_>>(), [2, 2, 1]);
+        assert_eq!(conformer_samples(7, 1, 0), 7);
+    }
+
+    #[test]
+    fn several_conformers_dock_their_share_and_rank_together() {
+        use crate::model::tests::{toy_ligand, toy_protein};
+        use crate::model::{PainnConfig, ScoreConfig, ScoreModel};
+        let core = PainnConfig { hidden: 8, layers: 1, rbf: 8, ..Default::default() };
+        let cfg = ScoreConfig { core: PainnConfig { node_extra: 8, ..core }, time_dim: 8, ..Default::default() };
+        let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+        let models = Models::from_parts(ScoreModel::new(&vs.root(), &cfg), None, Vec::new(), tch::Device::Cpu);
+        let (ligand, torsions) = toy_ligand("CC(=O)Nc1ccc(O)cc1");
+        let other = crate::chem::Ligand { coords: ligand.coords.iter().map(|p| p * 1.01).collect(), ..ligand.clone() };
+        let ligands = [ligand, other].map(|l| PreparedLigand { ligand: l, reference: None, torsions: torsions.clone() });
+        let mut options = DockOptions { search_steps: 2, conformers: 2, ..Default::default() };
+        options.sampling.samples = 5;
+        options.sampling.sampler.steps = 3;
+        let target = Target::new(&toy_protein(30), &Pocket::Box { center: Vec3::zeros(), size: Vec3::repeat(20.0) }, &options).unwrap();
+        let result = dock_conformers(&models, &target, &ligands, &options).unwrap();
+        assert_eq!(result.poses.iter().map(|p| p.rank).collect::<Vec<_>>(), [1, 2, 3, 4, 5], "ranked together");
+        assert_eq!(result.poses.iter().filter(|p| p.conformer == 0).count(), 3);
+        assert_eq!(result.poses.iter().filter(|p| p.conformer == 1).count(), 2);
+        // one conformer docks as `dock` does
+        let one = dock_conformers(&models, &target, &ligands[..1], &options).unwrap();
+        let plain = dock(&models, &target, &ligands[0], &options).unwrap();
+        assert!(one.poses.iter().zip(&plain.poses).all(|(a, b)| a.coords == b.coords && a.conformer == 0));
+        assert!(dock_conformers(&models, &target, &[], &options).is_err());
+    }
+
     fn pose(tag: f64, energy: f64, confidence: Option<f64>, valid: bool) -> DockedPose {
         let checks = PoseChecks {
             bond_lengths_ok: true,
@@ -640,7 +736,7 @@ mod tests {
             volume_overlap: 0.0,
             pb_valid: valid,
         };
-        DockedPose { rank: 0, site: 0, population: 0, drift: 0.0, coords: vec![Vec3::repeat(tag)], confidence, affinity: Some(energy), energy: Some(energy), potential: None, latents: None, checks: Some(checks) }
+        DockedPose { rank: 0, site: 0, conformer: 0, population: 0, drift: 0.0, coords: vec![Vec3::repeat(tag)], confidence, affinity: Some(energy), energy: Some(energy), potential: None, latents: None, checks: Some(checks) }
     }
 
     fn weights(population: f64, confidence: f64) -> RankWeights {

@@ -72,11 +72,13 @@ pub struct InferenceDefaults {
     /// Weight of the learned pair potential added to the energy the refinement and Monte Carlo
     /// search minimise (pocket boxes; 0: they minimise the Vina-like energy alone).
     pub search_potential_weight: f64,
+    /// RDKit conformers docked per ligand, sharing the samples (1: one conformer).
+    pub conformers: usize,
 }
 
 impl Default for InferenceDefaults {
     fn default() -> Self {
-        InferenceDefaults { temperatures: Temperatures::default(), latent_temperature: 1.5, search_steps: DEFAULT_SEARCH_STEPS, population_weight: DEFAULT_POPULATION_WEIGHT, confidence_weight: DEFAULT_CONFIDENCE_WEIGHT, potential_weight: DEFAULT_POTENTIAL_WEIGHT, search_potential_weight: 0.0 }
+        InferenceDefaults { temperatures: Temperatures::default(), latent_temperature: 1.5, search_steps: DEFAULT_SEARCH_STEPS, population_weight: DEFAULT_POPULATION_WEIGHT, confidence_weight: DEFAULT_CONFIDENCE_WEIGHT, potential_weight: DEFAULT_POTENTIAL_WEIGHT, search_potential_weight: 0.0, conformers: 1 }
     }
 }
 

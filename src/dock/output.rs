@@ -10,11 +10,12 @@ use crate::io::sdf::sdf_record;
 use std::fmt::Write;
 use std::path::Path;
 
-/// SDF properties of a pose (rank, site, population, confidence, affinity, energies, validity, latents).
+/// SDF properties of a pose (rank, site, conformer, population, confidence, affinity, energies, validity, latents).
 pub fn pose_properties(pose: &DockedPose) -> Vec<(String, String)> {
     let mut props = vec![
         ("rank".to_string(), pose.rank.to_string()),
         ("site".to_string(), pose.site.to_string()),
+        ("conformer".to_string(), pose.conformer.to_string()),
         ("population".to_string(), pose.population.to_string()),
     ];
     if let Some(c) = pose.confidence {
