@@ -592,7 +592,7 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
             bail!("{option} must be a number of at least 0, got {weight}");
         }
     }
-    if tuned.conformers == 0 || tuned.conformers > settings.samples {
+    if tuned.conformers == 0 || settings.conformers.is_some_and(|n| n > settings.samples) {
         bail!("--conformers must lie between 1 and --samples ({}), got {}", settings.samples, tuned.conformers);
     }
     if !(settings.explore_fraction > 0.0 && settings.explore_fraction <= 1.0) {
@@ -602,7 +602,8 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
         sampling,
         refine: !settings.no_refine,
         search_steps: tuned.search_steps,
-        conformers: tuned.conformers,
+        // the model's default never asks for more conformers than samples
+        conformers: tuned.conformers.min(settings.samples.max(1)),
         ranking: settings.ranking.parse()?,
         weights: tuned.rank_weights(),
         blind_pockets: settings.blind_pockets,

@@ -1,5 +1,5 @@
-//! End-to-end tests of the `disco-dock` binary: docking the shipped example, a resumable
-//! screen, a CSV batch with a bad row, blind docking, pockets, scoring given poses, a
+//! End-to-end tests of the `disco-dock` binary: docking the shipped example (also with two
+//! conformers), a resumable screen, a CSV batch with a bad row, blind docking, pockets, scoring given poses, a
 //! benchmark's pose cache scored
 //! by `train confidence --evaluate-only`, and `train potential` (the last two when
 //! ../shared/data is present). They use a small,
@@ -147,6 +147,24 @@ fn sdf_property(path: &Path, name: &str) -> Vec<String> {
     let sdf = std::fs::read_to_string(path).unwrap();
     let lines: Vec<&str> = sdf.lines().collect();
     lines.windows(2).filter(|w| w[0] == format!("> <{name}>")).map(|w| w[1].to_string()).collect()
+}
+
+#[test]
+fn two_conformers_share_the_samples_and_more_than_the_samples_are_refused() {
+    let (_tmp, m, o) = workspace();
+    let mut args = vec![
+        "--protein", "examples/1iep/protein.pdbqt.gz", "--ligand", "examples/1iep/imatinib.smi",
+        "--autobox-ligand", "examples/1iep/ligand.pdbqt", "--model", &m, "--out", &o, "--quiet",
+    ];
+    args.extend(FAST);
+    let r = disco(&[args.as_slice(), &["--conformers", "2"]].concat());
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let mut conformers = sdf_property(&PathBuf::from(&o).join("poses.sdf"), "conformer");
+    conformers.sort();
+    assert_eq!(conformers, ["0", "0", "1"], "3 samples: 2 from the first conformer, 1 from the second");
+    let r = disco(&[args.as_slice(), &["--conformers", "4"]].concat());
+    assert!(!r.status.success());
+    assert!(String::from_utf8_lossy(&r.stderr).contains("--conformers"), "{}", String::from_utf8_lossy(&r.stderr));
 }
 
 #[test]
