@@ -322,66 +322,14 @@ fn explore_samples(total: usize, n_sites: usize, fraction: f64) -> usize {
     }
 }
 
-/// Docks one prepared ligand into a prepared target and ranks all poses together. With several
-/// sites, `options.explore_fraction` of the samples (at least one per site) are spread over them and
-/// the rest go to the site of the best-ranked pose (ranked by the full rule, confidence
-/// included); each batch has its own seed.
+/// Docks one prepared ligand (one conformer) into a prepared target: [`dock_conformers`] with
+/// one conformer.
 pub fn dock(models: &Models, target: &Target, ligand: &PreparedLigand, options: &DockOptions) -> Result<DockResult> {
-    let start = Instant::now();
-    let total = options.sampling.samples;
-    let n_sites = target.sites.len();
-    let explore = explore_samples(total, n_sites, options.explore_fraction);
-    let run = |k: usize, samples: usize, batch: usize| -> Result<Vec<DockedPose>> {
-        let mut site_options = options.clone();
-        site_options.sampling.samples = samples;
-        site_options.sampling.sampler.seed = options.sampling.sampler.seed.wrapping_add(batch as u64);
-        site_options.sampling.initial_sigma = initial_sigma(&target.sites[k].pocket);
-        let mut found = if samples == 0 { Vec::new() } else { dock_site(models, &target.sites[k], &target.full, ligand, &site_options)? };
-        found.iter_mut().for_each(|p| p.site = k);
-        Ok(found)
-    };
-    let mut poses = Vec::new();
-    let mut errors = Vec::new();
-    for k in 0..n_sites {
-        match run(k, explore / n_sites + usize::from(k < explore % n_sites), k) {
-            Ok(found) => poses.extend(found),
-            Err(e) => errors.push(e),
-        }
-    }
-    if total > explore {
-        // the leader is chosen by the same rule as the final ranking, confidence included
-        rank_poses(&mut poses, options.ranking, &options.weights);
-        if attach_confidence(models, target, ligand, &mut poses) {
-            rank_poses(&mut poses, options.ranking, &options.weights);
-        }
-        if let Some(k) = poses.first().map(|p| p.site) {
-            log::info!("{}: site {k} leads after {explore} samples; it gets the other {}", ligand.ligand.name, total - explore);
-            match run(k, total - explore, n_sites) {
-                Ok(found) => poses.extend(found),
-                Err(e) => errors.push(e),
-            }
-        }
-    }
-    if poses.is_empty() {
-        return Err(errors.into_iter().next().unwrap_or_else(|| Error::invalid(ligand.ligand.name.clone(), "no site to dock into")));
-    }
-    rank_poses(&mut poses, options.ranking, &options.weights);
-    if attach_confidence(models, target, ligand, &mut poses) {
-        rank_poses(&mut poses, options.ranking, &options.weights);
-    }
-    let best = &target.sites[poses[0].site];
-    log::info!("{}: docked into {} site(s) in {:.1} s", ligand.ligand.name, n_sites, start.elapsed().as_secs_f64());
-    Ok(DockResult {
-        name: ligand.ligand.name.clone(),
-        poses,
-        center: [best.center.x, best.center.y, best.center.z],
-        residues: best.protein.amino_acids().len(),
-        seconds: start.elapsed().as_secs_f64(),
-    })
+    dock_conformers(models, target, std::slice::from_ref(ligand), options)
 }
 
-/// Added to the sampling seed per conformer after the first ([`dock_conformers`]), so that each
-/// conformer's samples have their own noise (sites add their index to the seed).
+/// Added to the sampling seed per conformer after the first, so that each conformer's samples
+/// have their own noise (batches of blind docking add their index to the seed).
 pub const CONFORMER_SEED_STRIDE: u64 = 1000;
 
 /// Samples of `total` docked with conformer `k` of `n`: an even split, the first ones taking
@@ -390,43 +338,65 @@ fn conformer_samples(total: usize, n: usize, k: usize) -> usize {
     total / n + usize::from(k < total % n)
 }
 
-/// Docks several conformers of one ligand (same atoms in the same order; bond lengths, angles
-/// and rings differ) into a target, sharing `options.sampling.samples` among them, and ranks
-/// all poses together, the confidence read among all of them. The first conformer docks with
-/// the options' seed, so one conformer docks as [`dock`] does. A conformer that fails to dock
-/// is logged and skipped while another docks.
+/// Docks the conformers of one ligand (same atoms in the same order; bond lengths, angles and
+/// rings differ) into a prepared target and ranks all poses together, the confidence read
+/// among all of them. Every batch of samples is shared among the conformers. With several
+/// sites, `options.explore_fraction` of the samples (at least one per site) are spread over
+/// them and the rest go to the site of the best-ranked pose (ranked by the full rule,
+/// confidence included); each batch and conformer has its own seed (the first conformer's
+/// batches as with one conformer).
 pub fn dock_conformers(models: &Models, target: &Target, ligands: &[PreparedLigand], options: &DockOptions) -> Result<DockResult> {
     let Some(first) = ligands.first() else { return Err(Error::invalid("dock", "no conformer to dock")) };
-    if ligands.len() == 1 {
-        return dock(models, target, first, options);
-    }
     let start = Instant::now();
-    let n = ligands.len();
+    let total = options.sampling.samples;
+    let n_sites = target.sites.len();
+    let explore = explore_samples(total, n_sites, options.explore_fraction);
+    let run = |k: usize, samples: usize, batch: usize| -> (Vec<DockedPose>, Vec<Error>) {
+        let (mut found, mut errors) = (Vec::new(), Vec::new());
+        for (c, ligand) in ligands.iter().enumerate() {
+            let mut site_options = options.clone();
+            site_options.sampling.samples = conformer_samples(samples, ligands.len(), c);
+            site_options.sampling.sampler.seed = options.sampling.sampler.seed.wrapping_add(batch as u64 + CONFORMER_SEED_STRIDE * c as u64);
+            site_options.sampling.initial_sigma = initial_sigma(&target.sites[k].pocket);
+            if site_options.sampling.samples == 0 {
+                continue;
+            }
+            match dock_site(models, &target.sites[k], &target.full, ligand, &site_options) {
+                Ok(poses) => found.extend(poses.into_iter().map(|p| DockedPose { site: k, conformer: c, ..p })),
+                Err(e) => errors.push(e),
+            }
+        }
+        (found, errors)
+    };
     let mut poses = Vec::new();
     let mut errors = Vec::new();
-    for (k, ligand) in ligands.iter().enumerate() {
-        let mut conformer_options = options.clone();
-        conformer_options.sampling.samples = conformer_samples(options.sampling.samples, n, k);
-        conformer_options.sampling.sampler.seed = options.sampling.sampler.seed.wrapping_add(CONFORMER_SEED_STRIDE * k as u64);
-        if conformer_options.sampling.samples == 0 {
-            continue;
+    for k in 0..n_sites {
+        let (found, failed) = run(k, explore / n_sites + usize::from(k < explore % n_sites), k);
+        poses.extend(found);
+        errors.extend(failed);
+    }
+    if total > explore {
+        // the leader is chosen by the same rule as the final ranking, confidence included
+        rank_poses(&mut poses, options.ranking, &options.weights);
+        if attach_confidence(models, target, first, &mut poses) {
+            rank_poses(&mut poses, options.ranking, &options.weights);
         }
-        match dock(models, target, ligand, &conformer_options) {
-            Ok(result) => poses.extend(result.poses.into_iter().map(|p| DockedPose { conformer: k, ..p })),
-            Err(e) => {
-                log::warn!("{}: conformer {k} did not dock: {e}", first.ligand.name);
-                errors.push(e);
-            }
+        if let Some(k) = poses.first().map(|p| p.site) {
+            log::info!("{}: site {k} leads after {explore} samples; it gets the other {}", first.ligand.name, total - explore);
+            let (found, failed) = run(k, total - explore, n_sites);
+            poses.extend(found);
+            errors.extend(failed);
         }
     }
     if poses.is_empty() {
-        return Err(errors.into_iter().next().unwrap_or_else(|| Error::invalid(first.ligand.name.clone(), "no pose docked")));
+        return Err(errors.into_iter().next().unwrap_or_else(|| Error::invalid(first.ligand.name.clone(), "no site to dock into")));
     }
     rank_poses(&mut poses, options.ranking, &options.weights);
     if attach_confidence(models, target, first, &mut poses) {
         rank_poses(&mut poses, options.ranking, &options.weights);
     }
     let best = &target.sites[poses[0].site];
+    log::info!("{}: docked {} conformer(s) into {} site(s) in {:.1} s", first.ligand.name, ligands.len(), n_sites, start.elapsed().as_secs_f64());
     Ok(DockResult {
         name: first.ligand.name.clone(),
         poses,
@@ -717,10 +687,16 @@ mod tests {
         assert_eq!(result.poses.iter().map(|p| p.rank).collect::<Vec<_>>(), [1, 2, 3, 4, 5], "ranked together");
         assert_eq!(result.poses.iter().filter(|p| p.conformer == 0).count(), 3);
         assert_eq!(result.poses.iter().filter(|p| p.conformer == 1).count(), 2);
-        // one conformer docks as `dock` does
-        let one = dock_conformers(&models, &target, &ligands[..1], &options).unwrap();
-        let plain = dock(&models, &target, &ligands[0], &options).unwrap();
-        assert!(one.poses.iter().zip(&plain.poses).all(|(a, b)| a.coords == b.coords && a.conformer == 0));
+        // the first conformer's share is what docking it alone with that many samples gives
+        let mut alone = options.clone();
+        alone.sampling.samples = 3;
+        let plain = dock(&models, &target, &ligands[0], &alone).unwrap();
+        let coords = |poses: &[DockedPose], c: usize| {
+            let mut v: Vec<String> = poses.iter().filter(|p| p.conformer == c).map(|p| format!("{:?}", p.coords)).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(coords(&result.poses, 0), coords(&plain.poses, 0));
         assert!(dock_conformers(&models, &target, &[], &options).is_err());
     }
 
