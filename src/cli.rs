@@ -108,8 +108,8 @@ pub struct DockSettings {
     #[arg(long)]
     pub search_steps: Option<usize>,
     /// RDKit conformers (ETKDG seeds; bond lengths, angles, ring shapes) docked per ligand,
-    /// sharing the samples; all poses are ranked together [default: the model's sampling.json,
-    /// else 1].
+    /// sharing the samples; all poses are ranked together [default: the model's sampling.json
+    /// (`conformers` in a box, `blind_conformers` blind), else 1].
     #[arg(long)]
     pub conformers: Option<usize>,
     /// Temperature of the latent prior (> 1 explores more binding modes) [default: the model's
@@ -562,6 +562,7 @@ fn inference_settings(settings: &DockSettings, models: &Models) -> InferenceDefa
     let mut out = models.defaults.clone();
     out.search_steps = settings.search_steps.unwrap_or(out.search_steps);
     out.conformers = settings.conformers.unwrap_or(out.conformers);
+    out.blind_conformers = settings.conformers.unwrap_or(out.blind_conformers);
     out.latent_temperature = settings.latent_temperature.unwrap_or(out.latent_temperature);
     out.population_weight = settings.population_weight.unwrap_or(out.population_weight);
     out.confidence_weight = settings.confidence_weight.unwrap_or(out.confidence_weight);
@@ -592,7 +593,7 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
             bail!("{option} must be a number of at least 0, got {weight}");
         }
     }
-    if tuned.conformers == 0 || settings.conformers.is_some_and(|n| n > settings.samples) {
+    if tuned.conformers == 0 || tuned.blind_conformers == 0 || settings.conformers.is_some_and(|n| n > settings.samples) {
         bail!("--conformers must lie between 1 and --samples ({}), got {}", settings.samples, tuned.conformers);
     }
     if !(settings.explore_fraction > 0.0 && settings.explore_fraction <= 1.0) {
@@ -604,6 +605,7 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
         search_steps: tuned.search_steps,
         // the model's default never asks for more conformers than samples
         conformers: tuned.conformers.min(settings.samples.max(1)),
+        blind_conformers: tuned.blind_conformers.min(settings.samples.max(1)),
         ranking: settings.ranking.parse()?,
         weights: tuned.rank_weights(),
         blind_pockets: settings.blind_pockets,
@@ -616,7 +618,7 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
 /// Docks one ligand record and writes its outputs into `out`; returns its CSV row.
 fn dock_one(models: &Models, target: &Target, text: &LigandText, options: &DockOptions, out: &Path, hydrogens: bool, seed: u64) -> disco_dock::Result<ResultRow> {
     let start = Instant::now();
-    let ligands = prepare_conformers(text, &ConformerOptions { seed: seed as u32, ..Default::default() }, options.conformers)?;
+    let ligands = prepare_conformers(text, &ConformerOptions { seed: seed as u32, ..Default::default() }, options.conformers_for(target.blind))?;
     let result = dock_conformers(models, target, &ligands, options)?;
     write_outputs(out, &ligands[0].ligand, &target.full, &result, hydrogens)?;
     let top = result.poses.first();
@@ -648,7 +650,7 @@ fn run_dock(cmd: &DockCmd, quiet: bool) -> Result<()> {
             (Some(o), _) => o.join(name),
             (None, _) => PathBuf::from("disco-dock-out").join(name),
         };
-        let prepared = prepare_conformers(text, &ConformerOptions { seed: cmd.settings.seed as u32, ..Default::default() }, options.conformers);
+        let prepared = prepare_conformers(text, &ConformerOptions { seed: cmd.settings.seed as u32, ..Default::default() }, options.conformers_for(target.blind));
         match prepared.and_then(|ligands| {
             let r = dock_conformers(&models, &target, &ligands, &options)?;
             write_outputs(&out, &ligands[0].ligand, &target.full, &r, cmd.hydrogens)?;

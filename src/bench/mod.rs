@@ -266,12 +266,12 @@ pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCach
     let files = complex_files(data, id)?;
     let conformer = ConformerOptions { seed: options.dock.sampling.sampler.seed as u32, generate: !options.crystal_geometry, ..Default::default() };
     let (complex, _) = cache.get_or_prepare(&files, &conformer)?;
-    let ligands = bench_conformers(&files, cache, &complex.ligand, &conformer, options.dock.conformers);
     let crystal = complex.ligand.reference.clone().ok_or_else(|| Error::invalid(id, "no crystal coordinates"))?;
     let pocket = match options.pocket {
         BenchPocket::Crystal => Pocket::Box { center: centroid(&crystal), size: Vec3::repeat(CRYSTAL_BOX) },
         BenchPocket::None => Pocket::Blind,
     };
+    let ligands = bench_conformers(&files, cache, &complex.ligand, &conformer, options.dock.conformers_for(matches!(pocket, Pocket::Blind)));
     let start = Instant::now();
     let target = Target::new(&complex.protein, &pocket, &options.dock)?;
     let result = dock_conformers(models, &target, &ligands, &options.dock)?;

@@ -100,14 +100,28 @@ pub struct DockOptions {
     /// A learned pair potential and its weight added to the energy that refinement and the
     /// search minimise in pocket boxes ([`VinaScorer::with_potential`]; none: Vina alone).
     pub search_potential: Option<(std::sync::Arc<PairPotential>, f64)>,
-    /// RDKit conformers docked per ligand ([`dock_conformers`]): the samples are shared among
-    /// them and all poses ranked together.
+    /// RDKit conformers docked per ligand in a given box ([`dock_conformers`]): the samples are
+    /// shared among them and all poses ranked together.
     pub conformers: usize,
+    /// RDKit conformers docked per ligand in blind docking.
+    pub blind_conformers: usize,
+}
+
+impl DockOptions {
+    /// Conformers to dock per ligand: [`DockOptions::blind_conformers`] for blind docking, else
+    /// [`DockOptions::conformers`].
+    pub fn conformers_for(&self, blind: bool) -> usize {
+        if blind {
+            self.blind_conformers
+        } else {
+            self.conformers
+        }
+    }
 }
 
 impl Default for DockOptions {
     fn default() -> Self {
-        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, ranking: Ranking::Energy, weights: RankWeights::default(), crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS, explore_fraction: EXPLORE_FRACTION, search_potential: None, conformers: 1 }
+        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, ranking: Ranking::Energy, weights: RankWeights::default(), crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS, explore_fraction: EXPLORE_FRACTION, search_potential: None, conformers: 1, blind_conformers: 1 }
     }
 }
 
@@ -227,6 +241,8 @@ pub struct Target {
     pub full: Protein,
     /// Where ligands are docked; samples are shared among the sites.
     pub sites: Vec<Site>,
+    /// Whether it was prepared for blind docking (no box given).
+    pub blind: bool,
 }
 
 impl Target {
@@ -252,7 +268,7 @@ impl Target {
                 }
             }
         };
-        Ok(Target { full: protein.clone(), sites })
+        Ok(Target { full: protein.clone(), sites, blind: matches!(pocket, Pocket::Blind) })
     }
 }
 
@@ -669,6 +685,13 @@ mod tests {
     }
 
     #[test]
+    fn blind_docking_has_its_own_conformer_count() {
+        let options = DockOptions { conformers: 2, blind_conformers: 1, ..Default::default() };
+        assert_eq!(options.conformers_for(false), 2);
+        assert_eq!(options.conformers_for(true), 1);
+    }
+
+    #[test]
     fn several_conformers_dock_their_share_and_rank_together() {
         use crate::model::tests::{toy_ligand, toy_protein};
         use crate::model::{PainnConfig, ScoreConfig, ScoreModel};
@@ -683,6 +706,7 @@ mod tests {
         options.sampling.samples = 5;
         options.sampling.sampler.steps = 3;
         let target = Target::new(&toy_protein(30), &Pocket::Box { center: Vec3::zeros(), size: Vec3::repeat(20.0) }, &options).unwrap();
+        assert!(!target.blind);
         let result = dock_conformers(&models, &target, &ligands, &options).unwrap();
         assert_eq!(result.poses.iter().map(|p| p.rank).collect::<Vec<_>>(), [1, 2, 3, 4, 5], "ranked together");
         assert_eq!(result.poses.iter().filter(|p| p.conformer == 0).count(), 3);

@@ -72,13 +72,15 @@ pub struct InferenceDefaults {
     /// Weight of the learned pair potential added to the energy the refinement and Monte Carlo
     /// search minimise (pocket boxes; 0: they minimise the Vina-like energy alone).
     pub search_potential_weight: f64,
-    /// RDKit conformers docked per ligand, sharing the samples (1: one conformer).
+    /// RDKit conformers docked per ligand in a given box, sharing the samples (1: one conformer).
     pub conformers: usize,
+    /// RDKit conformers docked per ligand in blind docking.
+    pub blind_conformers: usize,
 }
 
 impl Default for InferenceDefaults {
     fn default() -> Self {
-        InferenceDefaults { temperatures: Temperatures::default(), latent_temperature: 1.5, search_steps: DEFAULT_SEARCH_STEPS, population_weight: DEFAULT_POPULATION_WEIGHT, confidence_weight: DEFAULT_CONFIDENCE_WEIGHT, potential_weight: DEFAULT_POTENTIAL_WEIGHT, search_potential_weight: 0.0, conformers: 1 }
+        InferenceDefaults { temperatures: Temperatures::default(), latent_temperature: 1.5, search_steps: DEFAULT_SEARCH_STEPS, population_weight: DEFAULT_POPULATION_WEIGHT, confidence_weight: DEFAULT_CONFIDENCE_WEIGHT, potential_weight: DEFAULT_POTENTIAL_WEIGHT, search_potential_weight: 0.0, conformers: 1, blind_conformers: 1 }
     }
 }
 
