@@ -49,15 +49,22 @@ fn workspace() -> (tempfile::TempDir, String, String) {
 
 const FAST: [&str; 6] = ["--samples", "3", "--steps", "4", "--threads", "1"];
 
+/// Arguments docking the example's imatinib SMILES into Abl kinase in the box of Vina's input
+/// ligand with model `m` into `o`, quickly.
+fn example_dock_args<'a>(m: &'a str, o: &'a str) -> Vec<&'a str> {
+    let mut args = vec![
+        "--protein", "examples/1iep/protein.pdbqt.gz", "--ligand", "examples/1iep/imatinib.smi",
+        "--autobox-ligand", "examples/1iep/ligand.pdbqt", "--model", m, "--out", o, "--quiet",
+    ];
+    args.extend(FAST);
+    args
+}
+
 #[test]
 fn dock_example_writes_readable_sdf_and_pdb() {
     let (_tmp, m, o) = workspace();
     let out = PathBuf::from(&o);
-    let mut args = vec![
-        "--protein", "examples/1iep/protein.pdbqt.gz", "--ligand", "examples/1iep/imatinib.smi",
-        "--autobox-ligand", "examples/1iep/ligand.pdbqt", "--model", &m, "--out", &o, "--quiet",
-    ];
-    args.extend(FAST);
+    let args = example_dock_args(&m, &o);
     let r = disco(&args);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     for f in ["poses.sdf", "rank1.sdf", "complex_rank1.pdb", "summary.json"] {
@@ -152,11 +159,7 @@ fn sdf_property(path: &Path, name: &str) -> Vec<String> {
 #[test]
 fn two_conformers_share_the_samples_and_more_than_the_samples_are_refused() {
     let (_tmp, m, o) = workspace();
-    let mut args = vec![
-        "--protein", "examples/1iep/protein.pdbqt.gz", "--ligand", "examples/1iep/imatinib.smi",
-        "--autobox-ligand", "examples/1iep/ligand.pdbqt", "--model", &m, "--out", &o, "--quiet",
-    ];
-    args.extend(FAST);
+    let args = example_dock_args(&m, &o);
     let r = disco(&[args.as_slice(), &["--conformers", "2"]].concat());
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     let mut conformers = sdf_property(&PathBuf::from(&o).join("poses.sdf"), "conformer");
@@ -202,11 +205,7 @@ fn blind_docking_explores_the_found_pockets_then_samples_the_leading_one() {
 #[test]
 fn score_reproduces_docking_scores_and_minimises_and_refuses_a_smiles() {
     let (tmp, m, o) = workspace();
-    let mut args = vec![
-        "--protein", "examples/1iep/protein.pdbqt.gz", "--ligand", "examples/1iep/imatinib.smi",
-        "--autobox-ligand", "examples/1iep/ligand.pdbqt", "--model", &m, "--out", &o, "--quiet",
-    ];
-    args.extend(FAST);
+    let args = example_dock_args(&m, &o);
     assert!(disco(&args).status.success());
     let docked = PathBuf::from(&o).join("poses.sdf");
     let (sdf, csv) = (tmp.path().join("scored.sdf"), tmp.path().join("scores.csv"));
