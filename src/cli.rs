@@ -13,7 +13,7 @@ use disco_dock::dock::models::{default_model_dir, InferenceDefaults, Models};
 use disco_dock::dock::output::{pose_properties, summary_table, write_outputs};
 use disco_dock::dock::screen::{read_batch_csv, unique_names, ResultRow, ResultsCsv, Shard};
 use disco_dock::dock::pockets::{find_pockets, PocketSearch};
-use disco_dock::dock::{dock_conformers, pose_terms, sampling_options, score_pose, DockOptions, DockedPose, Pocket, Target, SITE_BOX};
+use disco_dock::dock::{dock_conformers, pose_terms, sampling_options, score_pose, DockOptions, DockResult, DockedPose, Pocket, Target, SITE_BOX};
 use disco_dock::io::sdf::sdf_record;
 use disco_dock::io::write_csv;
 use disco_dock::physics::{PoseTerms, TERM_NAMES};
@@ -593,8 +593,11 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
             bail!("{option} must be a number of at least 0, got {weight}");
         }
     }
-    if tuned.conformers == 0 || tuned.blind_conformers == 0 || settings.conformers.is_some_and(|n| n > settings.samples) {
-        bail!("--conformers must lie between 1 and --samples ({}), got {}", settings.samples, tuned.conformers);
+    if let Some(n) = settings.conformers.filter(|&n| n == 0 || n > settings.samples) {
+        bail!("--conformers must lie between 1 and --samples ({}), got {n}", settings.samples);
+    }
+    if tuned.conformers == 0 || tuned.blind_conformers == 0 {
+        bail!("the model's sampling.json must give conformers and blind_conformers of at least 1, got {} and {}", tuned.conformers, tuned.blind_conformers);
     }
     if !(settings.explore_fraction > 0.0 && settings.explore_fraction <= 1.0) {
         bail!("--explore-fraction must lie in (0, 1], got {}", settings.explore_fraction);
@@ -615,12 +618,19 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
     })
 }
 
-/// Docks one ligand record and writes its outputs into `out`; returns its CSV row.
-fn dock_one(models: &Models, target: &Target, text: &LigandText, options: &DockOptions, out: &Path, hydrogens: bool, seed: u64) -> disco_dock::Result<ResultRow> {
-    let start = Instant::now();
+/// Prepares the conformers of one ligand record (ETKDG from `seed`), docks them and writes the
+/// outputs into `out`.
+fn dock_record(models: &Models, target: &Target, text: &LigandText, options: &DockOptions, out: &Path, hydrogens: bool, seed: u64) -> disco_dock::Result<DockResult> {
     let ligands = prepare_conformers(text, &ConformerOptions { seed: seed as u32, ..Default::default() }, options.conformers_for(target.blind))?;
     let result = dock_conformers(models, target, &ligands, options)?;
     write_outputs(out, &ligands[0].ligand, &target.full, &result, hydrogens)?;
+    Ok(result)
+}
+
+/// Docks one ligand record and writes its outputs into `out`; returns its CSV row.
+fn dock_one(models: &Models, target: &Target, text: &LigandText, options: &DockOptions, out: &Path, hydrogens: bool, seed: u64) -> disco_dock::Result<ResultRow> {
+    let start = Instant::now();
+    let result = dock_record(models, target, text, options, out, hydrogens, seed)?;
     let top = result.poses.first();
     Ok(ResultRow {
         name: text.name.clone(),
@@ -650,12 +660,7 @@ fn run_dock(cmd: &DockCmd, quiet: bool) -> Result<()> {
             (Some(o), _) => o.join(name),
             (None, _) => PathBuf::from("disco-dock-out").join(name),
         };
-        let prepared = prepare_conformers(text, &ConformerOptions { seed: cmd.settings.seed as u32, ..Default::default() }, options.conformers_for(target.blind));
-        match prepared.and_then(|ligands| {
-            let r = dock_conformers(&models, &target, &ligands, &options)?;
-            write_outputs(&out, &ligands[0].ligand, &target.full, &r, cmd.hydrogens)?;
-            Ok(r)
-        }) {
+        match dock_record(&models, &target, text, &options, &out, cmd.hydrogens, cmd.settings.seed) {
             Ok(r) => {
                 if !quiet {
                     print!("{}", summary_table(&r, 5));

@@ -3,7 +3,8 @@
 //! and summarise top-1/top-5 success, median RMSD, speed and PB-validity.
 
 use crate::chem::{centroid, Vec3};
-use crate::chem::conformer::{conformer_seed, ConformerOptions, PreparedLigand};
+use crate::chem::conformer::{prepare_ligand, with_more_conformers, ConformerOptions, PreparedLigand};
+use crate::io::ligand::read_ligand_file;
 use crate::dock::models::Models;
 use crate::dock::{dock_conformers, local_minimum, DockOptions, DockedPose, Pocket, Target};
 use crate::error::{Error, Result};
@@ -246,19 +247,16 @@ pub struct BenchOutputs {
     pub poses_cache: Option<PathBuf>,
 }
 
-/// The conformers a benchmark complex docks with: its prepared ligand, then `n - 1` more from
-/// [`conformer_seed`] (cached like it; one that fails to prepare is left out). One when the
-/// crystal geometry is kept.
-fn bench_conformers(files: &ComplexFiles, cache: &PrepareCache, first: &PreparedLigand, conformer: &ConformerOptions, n: usize) -> Vec<PreparedLigand> {
-    let n = if conformer.generate { n.max(1) } else { 1 };
-    let mut ligands = vec![first.clone()];
-    for k in 1..n {
-        match cache.get_or_prepare(files, &ConformerOptions { seed: conformer_seed(conformer.seed, k), ..*conformer }) {
-            Ok((c, _)) => ligands.push(c.ligand),
-            Err(e) => log::warn!("{}: conformer {k} left out: {e}", files.id),
-        }
+/// The conformers a benchmark complex docks with: its prepared (cached) ligand, then `n - 1`
+/// more from its ligand file's first record, as preparation made the first
+/// ([`with_more_conformers`]; the protein is not read again). One when the crystal geometry is
+/// kept.
+fn bench_conformers(files: &ComplexFiles, first: &PreparedLigand, conformer: &ConformerOptions, n: usize) -> Result<Vec<PreparedLigand>> {
+    if n <= 1 || !conformer.generate {
+        return Ok(vec![first.clone()]);
     }
-    ligands
+    let records = read_ligand_file(&files.ligand)?;
+    Ok(with_more_conformers(first.clone(), conformer, n, &files.id, |o| prepare_ligand(&records[0], o)))
 }
 
 /// Docks one complex and measures its RMSDs; also returns every pose's row.
@@ -271,7 +269,7 @@ pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCach
         BenchPocket::Crystal => Pocket::Box { center: centroid(&crystal), size: Vec3::repeat(CRYSTAL_BOX) },
         BenchPocket::None => Pocket::Blind,
     };
-    let ligands = bench_conformers(&files, cache, &complex.ligand, &conformer, options.dock.conformers_for(matches!(pocket, Pocket::Blind)));
+    let ligands = bench_conformers(&files, &complex.ligand, &conformer, options.dock.conformers_for(matches!(pocket, Pocket::Blind)))?;
     let start = Instant::now();
     let target = Target::new(&complex.protein, &pocket, &options.dock)?;
     let result = dock_conformers(models, &target, &ligands, &options.dock)?;

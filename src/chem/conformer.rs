@@ -80,15 +80,22 @@ pub fn conformer_seed(seed: u32, k: usize) -> u32 {
 /// Keeping the input geometry (`generate: false`) gives one.
 pub fn prepare_conformers(text: &LigandText, options: &ConformerOptions, n: usize) -> Result<Vec<PreparedLigand>> {
     let first = prepare_ligand(text, options)?;
+    Ok(with_more_conformers(first, options, n, &text.name, |o| prepare_ligand(text, o)))
+}
+
+/// `first` (prepared with `options`) followed by conformers 1..n made by `prepare` with the
+/// seeds of [`conformer_seed`]; one that fails is logged under `name` and left out. Only `first`
+/// when the input geometry is kept.
+pub fn with_more_conformers(first: PreparedLigand, options: &ConformerOptions, n: usize, name: &str, prepare: impl Fn(&ConformerOptions) -> Result<PreparedLigand>) -> Vec<PreparedLigand> {
     let n = if options.generate { n.max(1) } else { 1 };
     let mut out = vec![first];
     for k in 1..n {
-        match prepare_ligand(text, &ConformerOptions { seed: conformer_seed(options.seed, k), ..*options }) {
+        match prepare(&ConformerOptions { seed: conformer_seed(options.seed, k), ..*options }) {
             Ok(ligand) => out.push(ligand),
-            Err(e) => log::warn!("{}: conformer {k} left out: {e}", text.name),
+            Err(e) => log::warn!("{name}: conformer {k} left out: {e}"),
         }
     }
-    Ok(out)
+    out
 }
 
 /// Parses and prepares one ligand record.

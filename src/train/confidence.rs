@@ -557,10 +557,14 @@ pub fn train_confidence(
     }
     let mut best_key = (f64::NEG_INFINITY, f64::NEG_INFINITY);
     let (train_contacts, val_contacts) = (complex_contacts(model.reads_contacts(), train), complex_contacts(model.reads_contacts(), val));
+    // (val top-1 by confidence, val AUROC) of the model's current weights
+    let val_key = |model: &ConfidenceModel| {
+        let scores = predict(model, val, val_contacts.as_deref(), val_poses, device);
+        (top1_success(val_poses, &scores), auroc(&scores, &val_labels))
+    };
     if cfg.init.is_some() {
         // the starting weights are epoch 0: fine-tuning keeps them unless an epoch beats them
-        let val_scores = predict(&model, val, val_contacts.as_deref(), val_poses, device);
-        best_key = (top1_success(val_poses, &val_scores), auroc(&val_scores, &val_labels));
+        best_key = val_key(&model);
         log(&format!("confidence epoch 0 (--init) val AUROC {:.3} val top-1 < 2 Å by confidence {:.1} %", best_key.1, 100.0 * best_key.0));
         state.best_metric = Some(best_key.0);
         save_network(&best, "confidence", &cfg.model, &vs)?;
@@ -581,9 +585,7 @@ pub fn train_confidence(
             n += 1;
             state.step += 1;
         }
-        let val_scores = predict(&model, val, val_contacts.as_deref(), val_poses, device);
-        let val_auc = auroc(&val_scores, &val_labels);
-        let val_top1 = top1_success(val_poses, &val_scores);
+        let (val_top1, val_auc) = val_key(&model);
         state.epoch = epoch + 1;
         state.seconds = start.elapsed().as_secs_f64();
         state.history.push((state.epoch, state.step, sum / n.max(1) as f64, Some(val_auc)));
