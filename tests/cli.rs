@@ -157,7 +157,7 @@ fn sdf_property(path: &Path, name: &str) -> Vec<String> {
 }
 
 #[test]
-fn two_conformers_share_the_samples_and_more_than_the_samples_are_refused() {
+fn two_conformers_share_the_samples_chosen_among_candidates_and_more_than_the_samples_are_refused() {
     let (_tmp, m, o) = workspace();
     let args = example_dock_args(&m, &o);
     let r = disco(&[args.as_slice(), &["--conformers", "2"]].concat());
@@ -168,6 +168,13 @@ fn two_conformers_share_the_samples_and_more_than_the_samples_are_refused() {
     let r = disco(&[args.as_slice(), &["--conformers", "4"]].concat());
     assert!(!r.status.success());
     assert!(String::from_utf8_lossy(&r.stderr).contains("--conformers"), "{}", String::from_utf8_lossy(&r.stderr));
+    // the two most typical of four candidates
+    let r = disco(&[args.as_slice(), &["--conformers", "2", "--conformer-candidates", "4"]].concat());
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert_eq!(sdf_property(&PathBuf::from(&o).join("poses.sdf"), "conformer").len(), 3);
+    let r = disco(&[args.as_slice(), &["--conformer-candidates", "0"]].concat());
+    assert!(!r.status.success());
+    assert!(String::from_utf8_lossy(&r.stderr).contains("--conformer-candidates"), "{}", String::from_utf8_lossy(&r.stderr));
 }
 
 #[test]

@@ -8,10 +8,10 @@ use crate::io::ligand::read_ligand_file;
 use crate::dock::models::Models;
 use crate::dock::{dock_conformers, local_minimum, DockOptions, DockedPose, Pocket, Target};
 use crate::error::{Error, Result};
-use crate::geometry::{aligned_rmsd, ligand_automorphisms, rmsd, symmetry_rmsd, Automorphisms};
-use crate::physics::{match_conformer, VinaLigand};
+use crate::geometry::{aligned_rmsd, ligand_automorphisms, rmsd, symmetry_rmsd};
+pub use crate::physics::matching::conformer_floor;
+use crate::physics::VinaLigand;
 use crate::io::dataset::{complex_files, ComplexFiles, PrepareCache, PreparedComplex};
-use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use crate::train::confidence::{CachedComplex, LabelledPose};
 use std::io::Write;
@@ -247,16 +247,16 @@ pub struct BenchOutputs {
     pub poses_cache: Option<PathBuf>,
 }
 
-/// The conformers a benchmark complex docks with: its prepared (cached) ligand, then `n - 1`
-/// more from its ligand file's first record, as preparation made the first
-/// ([`with_more_conformers`]; the protein is not read again). One when the crystal geometry is
-/// kept.
-fn bench_conformers(files: &ComplexFiles, first: &PreparedLigand, conformer: &ConformerOptions, n: usize) -> Result<Vec<PreparedLigand>> {
-    if n <= 1 || !conformer.generate {
+/// The conformers a benchmark complex docks with: its prepared (cached) ligand and more from its
+/// ligand file's first record, as preparation made the first, the `n` most typical of
+/// `max(n, candidates)` kept ([`with_more_conformers`]; the protein is not read again). One when
+/// the crystal geometry is kept.
+fn bench_conformers(files: &ComplexFiles, first: &PreparedLigand, conformer: &ConformerOptions, n: usize, candidates: usize) -> Result<Vec<PreparedLigand>> {
+    if n.max(candidates) <= 1 || !conformer.generate {
         return Ok(vec![first.clone()]);
     }
     let records = read_ligand_file(&files.ligand)?;
-    Ok(with_more_conformers(first.clone(), conformer, n, &files.id, |o| prepare_ligand(&records[0], o)))
+    Ok(with_more_conformers(first.clone(), conformer, n, candidates, &files.id, |o| prepare_ligand(&records[0], o)))
 }
 
 /// Docks one complex and measures its RMSDs; also returns every pose's row.
@@ -269,7 +269,7 @@ pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCach
         BenchPocket::Crystal => Pocket::Box { center: centroid(&crystal), size: Vec3::repeat(CRYSTAL_BOX) },
         BenchPocket::None => Pocket::Blind,
     };
-    let ligands = bench_conformers(&files, &complex.ligand, &conformer, options.dock.conformers_for(matches!(pocket, Pocket::Blind)))?;
+    let ligands = bench_conformers(&files, &complex.ligand, &conformer, options.dock.conformers_for(matches!(pocket, Pocket::Blind)), options.dock.conformer_candidates)?;
     let start = Instant::now();
     let target = Target::new(&complex.protein, &pocket, &options.dock)?;
     let result = dock_conformers(models, &target, &ligands, &options.dock)?;
@@ -318,19 +318,6 @@ pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCach
         error: String::new(),
     };
     Ok((row, pose_rows))
-}
-
-/// Random torsion restarts of the conformer matching behind [`conformer_floor`].
-const MATCHING_RESTARTS: usize = 16;
-
-/// Symmetry-corrected RMSD to `crystal` of `ligand`'s conformer fitted to it over translation,
-/// rotation and torsions (conformer matching): the lowest RMSD a docking run from this conformer
-/// can reach, since docking keeps its bond lengths, angles and rings (a local fit from several
-/// starts, so an upper bound on the true floor). `None` when matching fails.
-pub fn conformer_floor(ligand: &PreparedLigand, crystal: &[Vec3], autos: &Automorphisms) -> Option<f64> {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
-    let matched = match_conformer(&ligand.ligand.coords, &ligand.torsions, crystal, MATCHING_RESTARTS, &mut rng).ok()?;
-    Some(symmetry_rmsd(&matched.coords, crystal, autos))
 }
 
 /// How close one complex's docking conformer can come to its crystal ligand.

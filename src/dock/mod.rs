@@ -105,6 +105,9 @@ pub struct DockOptions {
     pub conformers: usize,
     /// RDKit conformers docked per ligand in blind docking.
     pub blind_conformers: usize,
+    /// ETKDG conformers generated per ligand, of which the most typical are docked
+    /// ([`crate::chem::conformer::typical_conformers`]; no more than the docked ones: seed order).
+    pub conformer_candidates: usize,
 }
 
 impl DockOptions {
@@ -121,7 +124,7 @@ impl DockOptions {
 
 impl Default for DockOptions {
     fn default() -> Self {
-        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, ranking: Ranking::Energy, weights: RankWeights::default(), crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS, explore_fraction: EXPLORE_FRACTION, search_potential: None, conformers: 1, blind_conformers: 1 }
+        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, ranking: Ranking::Energy, weights: RankWeights::default(), crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS, explore_fraction: EXPLORE_FRACTION, search_potential: None, conformers: 1, blind_conformers: 1, conformer_candidates: 1 }
     }
 }
 

@@ -10,10 +10,12 @@ use rand::Rng;
 use std::f64::consts::PI;
 
 use super::refine::{lbfgs, PoseSpace, RefineOptions};
+use crate::chem::conformer::PreparedLigand;
 use crate::chem::{Torsion, Vec3};
 use crate::diffusion::pose::apply_torsions;
 use crate::error::{Error, Result};
-use crate::geometry::{rmsd, superpose};
+use crate::geometry::{rmsd, superpose, symmetry_rmsd, Automorphisms};
+use rand::SeedableRng;
 
 /// A conformer fitted to a target pose.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,6 +54,21 @@ pub fn match_conformer(
         }
     }
     Ok(best)
+}
+
+/// Random torsion restarts of the conformer matching behind [`conformer_floor`].
+const MATCHING_RESTARTS: usize = 16;
+
+/// Symmetry-corrected RMSD to `target` of `ligand`'s conformer fitted to it over translation,
+/// rotation and torsions (conformer matching, from a fixed seed). Against the crystal ligand it
+/// is the conformer's floor: the lowest RMSD a docking run from this conformer can reach, since
+/// docking keeps its bond lengths, angles and rings (a local fit from several starts, so an upper
+/// bound on the true floor). Against another conformer it is their shape distance, torsions
+/// aside. `None` when matching fails.
+pub fn conformer_floor(ligand: &PreparedLigand, target: &[Vec3], autos: &Automorphisms) -> Option<f64> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    let matched = match_conformer(&ligand.ligand.coords, &ligand.torsions, target, MATCHING_RESTARTS, &mut rng).ok()?;
+    Some(symmetry_rmsd(&matched.coords, target, autos))
 }
 
 /// Superposes `start` on `target`, then minimises the squared deviation over the pose parameters.
