@@ -3,7 +3,7 @@
 //! after conformer matching, [`conformer_floor`]) and the K × K matrix of torsion-free shape
 //! distances between them (conformer i matched onto conformer j the same way). A choice rule
 //! that sees only the matrix (a medoid, the pair farthest apart) can then be scored by the
-//! floors it would reach (`scripts/conformer_choice.py`).
+//! floors it would reach (`python3 scripts/conformer_choice.py choice.jsonl`).
 //!
 //! Run: `cargo run --release --example conformer_choice -- ../shared/data ../shared/data/splits/val.txt K [seed] > choice.jsonl`.
 
