@@ -114,7 +114,8 @@ pub struct DockSettings {
     pub conformers: Option<usize>,
     /// ETKDG conformers generated per ligand; the `--conformers` most typical of them (k-medoids
     /// by shape, torsions aside) are docked [default: the model's sampling.json
-    /// (`conformer_candidates`), else 1: the first seeds' conformers].
+    /// (`conformer_candidates` in a box, `blind_conformer_candidates` blind), else 1: the first
+    /// seeds' conformers].
     #[arg(long)]
     pub conformer_candidates: Option<usize>,
     /// Temperature of the latent prior (> 1 explores more binding modes) [default: the model's
@@ -569,6 +570,7 @@ fn inference_settings(settings: &DockSettings, models: &Models) -> InferenceDefa
     out.conformers = settings.conformers.unwrap_or(out.conformers);
     out.blind_conformers = settings.conformers.unwrap_or(out.blind_conformers);
     out.conformer_candidates = settings.conformer_candidates.unwrap_or(out.conformer_candidates);
+    out.blind_conformer_candidates = settings.conformer_candidates.unwrap_or(out.blind_conformer_candidates);
     out.latent_temperature = settings.latent_temperature.unwrap_or(out.latent_temperature);
     out.population_weight = settings.population_weight.unwrap_or(out.population_weight);
     out.confidence_weight = settings.confidence_weight.unwrap_or(out.confidence_weight);
@@ -608,8 +610,8 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
     if tuned.conformers == 0 || tuned.blind_conformers == 0 {
         bail!("the model's sampling.json must give conformers and blind_conformers of at least 1, got {} and {}", tuned.conformers, tuned.blind_conformers);
     }
-    if !(1..=MAX_CONFORMER_CANDIDATES).contains(&tuned.conformer_candidates) {
-        bail!("--conformer-candidates (or the model's conformer_candidates) must lie between 1 and {MAX_CONFORMER_CANDIDATES}, got {}", tuned.conformer_candidates);
+    if let Some(n) = [tuned.conformer_candidates, tuned.blind_conformer_candidates].into_iter().find(|n| !(1..=MAX_CONFORMER_CANDIDATES).contains(n)) {
+        bail!("--conformer-candidates (or the model's conformer_candidates and blind_conformer_candidates) must lie between 1 and {MAX_CONFORMER_CANDIDATES}, got {n}");
     }
     if !(settings.explore_fraction > 0.0 && settings.explore_fraction <= 1.0) {
         bail!("--explore-fraction must lie in (0, 1], got {}", settings.explore_fraction);
@@ -622,6 +624,7 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
         conformers: tuned.conformers.min(settings.samples.max(1)),
         blind_conformers: tuned.blind_conformers.min(settings.samples.max(1)),
         conformer_candidates: tuned.conformer_candidates,
+        blind_conformer_candidates: tuned.blind_conformer_candidates,
         ranking: settings.ranking.parse()?,
         weights: tuned.rank_weights(),
         blind_pockets: settings.blind_pockets,
@@ -634,7 +637,7 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
 /// Prepares the conformers of one ligand record (ETKDG from `seed`), docks them and writes the
 /// outputs into `out`.
 fn dock_record(models: &Models, target: &Target, text: &LigandText, options: &DockOptions, out: &Path, hydrogens: bool, seed: u64) -> disco_dock::Result<DockResult> {
-    let ligands = prepare_conformers(text, &ConformerOptions { seed: seed as u32, ..Default::default() }, options.conformers_for(target.blind), options.conformer_candidates)?;
+    let ligands = prepare_conformers(text, &ConformerOptions { seed: seed as u32, ..Default::default() }, options.conformers_for(target.blind), options.candidates_for(target.blind))?;
     let result = dock_conformers(models, target, &ligands, options)?;
     write_outputs(out, &ligands[0].ligand, &target.full, &result, hydrogens)?;
     Ok(result)

@@ -269,7 +269,8 @@ pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCach
         BenchPocket::Crystal => Pocket::Box { center: centroid(&crystal), size: Vec3::repeat(CRYSTAL_BOX) },
         BenchPocket::None => Pocket::Blind,
     };
-    let ligands = bench_conformers(&files, &complex.ligand, &conformer, options.dock.conformers_for(matches!(pocket, Pocket::Blind)), options.dock.conformer_candidates)?;
+    let blind = matches!(pocket, Pocket::Blind);
+    let ligands = bench_conformers(&files, &complex.ligand, &conformer, options.dock.conformers_for(blind), options.dock.candidates_for(blind))?;
     let start = Instant::now();
     let target = Target::new(&complex.protein, &pocket, &options.dock)?;
     let result = dock_conformers(models, &target, &ligands, &options.dock)?;

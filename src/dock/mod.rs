@@ -105,9 +105,12 @@ pub struct DockOptions {
     pub conformers: usize,
     /// RDKit conformers docked per ligand in blind docking.
     pub blind_conformers: usize,
-    /// ETKDG conformers generated per ligand, of which the most typical are docked
-    /// ([`crate::chem::conformer::typical_conformers`]; no more than the docked ones: seed order).
+    /// ETKDG conformers generated per ligand in a given box, of which the most typical are
+    /// docked ([`crate::chem::conformer::typical_conformers`]; no more than the docked ones:
+    /// seed order).
     pub conformer_candidates: usize,
+    /// ETKDG conformers generated per ligand in blind docking.
+    pub blind_conformer_candidates: usize,
 }
 
 impl DockOptions {
@@ -120,11 +123,22 @@ impl DockOptions {
             self.conformers
         }
     }
+
+    /// ETKDG conformers to generate per ligand, the docked ones chosen among them:
+    /// [`DockOptions::blind_conformer_candidates`] for blind docking, else
+    /// [`DockOptions::conformer_candidates`].
+    pub fn candidates_for(&self, blind: bool) -> usize {
+        if blind {
+            self.blind_conformer_candidates
+        } else {
+            self.conformer_candidates
+        }
+    }
 }
 
 impl Default for DockOptions {
     fn default() -> Self {
-        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, ranking: Ranking::Energy, weights: RankWeights::default(), crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS, explore_fraction: EXPLORE_FRACTION, search_potential: None, conformers: 1, blind_conformers: 1, conformer_candidates: 1 }
+        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, ranking: Ranking::Energy, weights: RankWeights::default(), crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS, explore_fraction: EXPLORE_FRACTION, search_potential: None, conformers: 1, blind_conformers: 1, conformer_candidates: 1, blind_conformer_candidates: 1 }
     }
 }
 
@@ -689,7 +703,8 @@ mod tests {
 
     #[test]
     fn blind_docking_has_its_own_conformer_count() {
-        let options = DockOptions { conformers: 2, blind_conformers: 1, ..Default::default() };
+        let options = DockOptions { conformers: 2, blind_conformers: 1, conformer_candidates: 8, ..Default::default() };
+        assert_eq!((options.candidates_for(false), options.candidates_for(true)), (8, 1));
         assert_eq!(options.conformers_for(false), 2);
         assert_eq!(options.conformers_for(true), 1);
     }

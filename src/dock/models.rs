@@ -76,14 +76,16 @@ pub struct InferenceDefaults {
     pub conformers: usize,
     /// RDKit conformers docked per ligand in blind docking.
     pub blind_conformers: usize,
-    /// ETKDG conformers generated per ligand, the most typical of them docked (1: the first
-    /// seeds' conformers).
+    /// ETKDG conformers generated per ligand in a given box, the most typical of them docked
+    /// (1: the first seeds' conformers).
     pub conformer_candidates: usize,
+    /// ETKDG conformers generated per ligand in blind docking.
+    pub blind_conformer_candidates: usize,
 }
 
 impl Default for InferenceDefaults {
     fn default() -> Self {
-        InferenceDefaults { temperatures: Temperatures::default(), latent_temperature: 1.5, search_steps: DEFAULT_SEARCH_STEPS, population_weight: DEFAULT_POPULATION_WEIGHT, confidence_weight: DEFAULT_CONFIDENCE_WEIGHT, potential_weight: DEFAULT_POTENTIAL_WEIGHT, search_potential_weight: 0.0, conformers: 1, blind_conformers: 1, conformer_candidates: 1 }
+        InferenceDefaults { temperatures: Temperatures::default(), latent_temperature: 1.5, search_steps: DEFAULT_SEARCH_STEPS, population_weight: DEFAULT_POPULATION_WEIGHT, confidence_weight: DEFAULT_CONFIDENCE_WEIGHT, potential_weight: DEFAULT_POTENTIAL_WEIGHT, search_potential_weight: 0.0, conformers: 1, blind_conformers: 1, conformer_candidates: 1, blind_conformer_candidates: 1 }
     }
 }
 
