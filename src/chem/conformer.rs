@@ -119,7 +119,8 @@ pub fn with_more_conformers(first: PreparedLigand, options: &ConformerOptions, n
 /// Why: ETKDG samples ring puckers and angles as they occur in solution; the typical ones lie
 /// closer to the bound ligand than a random draw. Over 8 candidates on val, the medoid's mean
 /// conformer floor is 0.384 Å against 0.451 for the first seed, and the best pair 0.313 against
-/// 0.362 for the first two seeds (MODEL_CARD.md, twenty-second session).
+/// 0.362 for the first two seeds; docked, the pair tied the first two seeds over two seeds on
+/// val, so the shipped model does not use it (MODEL_CARD.md, twenty-second session).
 pub fn typical_conformers(candidates: Vec<PreparedLigand>, n: usize) -> Vec<PreparedLigand> {
     if candidates.len() <= n.max(1) {
         return candidates;
