@@ -1,7 +1,7 @@
 //! Data for choosing which RDKit conformers to dock: for each complex of a split, K ETKDG
 //! conformers (the seeds `--conformers` uses), each one's floor (RMSD to the crystal ligand
 //! after conformer matching, [`conformer_floor`]) and the K × K matrix of torsion-free shape
-//! distances between them (conformer i matched onto conformer j the same way). A choice rule
+//! distances between them ([`shape_distances`], what `--conformer-candidates` chooses by). A choice rule
 //! that sees only the matrix (a medoid, the pair farthest apart) can then be scored by the
 //! floors it would reach (`python3 scripts/conformer_choice.py choice.jsonl`).
 //!
@@ -9,14 +9,14 @@
 
 use anyhow::{Context, Result};
 use disco_dock::bench::conformer_floor;
-use disco_dock::chem::conformer::{conformer_seed, prepare_ligand, ConformerOptions, PreparedLigand};
+use disco_dock::chem::conformer::{prepare_conformers, shape_distances, ConformerOptions, PreparedLigand};
 use disco_dock::geometry::ligand_automorphisms;
 use disco_dock::io::dataset::{complex_files, read_split};
 use disco_dock::io::ligand::read_ligand_file;
 use rayon::prelude::*;
 use std::path::Path;
 
-/// One complex's conformers: floors and pairwise shape distances (NaN where matching failed).
+/// One complex's conformers: floors (NaN where matching failed) and pairwise shape distances.
 #[derive(serde::Serialize)]
 struct Choice {
     id: String,
@@ -26,14 +26,13 @@ struct Choice {
     distances: Vec<Vec<f64>>,
 }
 
-/// The K conformers of one complex's ligand and its crystal coordinates.
+/// The K conformers (in seed order; one RDKit cannot embed is left out) of one complex's
+/// ligand and its crystal coordinates.
 fn conformers(data: &Path, id: &str, k: usize, seed: u32) -> Result<(Vec<PreparedLigand>, Vec<disco_dock::chem::Vec3>)> {
     let files = complex_files(data, id)?;
     let records = read_ligand_file(&files.ligand)?;
     let record = records.first().context("no ligand record")?;
-    let all = (0..k)
-        .map(|c| prepare_ligand(record, &ConformerOptions { seed: conformer_seed(seed, c), ..Default::default() }))
-        .collect::<disco_dock::error::Result<Vec<_>>>()?;
+    let all = prepare_conformers(record, &ConformerOptions { seed, ..Default::default() }, k, 1)?;
     let crystal = all[0].reference.clone().context("no crystal coordinates")?;
     Ok((all, crystal))
 }
@@ -41,9 +40,8 @@ fn conformers(data: &Path, id: &str, k: usize, seed: u32) -> Result<(Vec<Prepare
 fn choice(data: &Path, id: &str, k: usize, seed: u32) -> Result<Choice> {
     let (all, crystal) = conformers(data, id, k, seed)?;
     let autos = ligand_automorphisms(&all[0].ligand);
-    let floor = |l: &PreparedLigand, target: &[disco_dock::chem::Vec3]| conformer_floor(l, target, &autos).unwrap_or(f64::NAN);
-    let floors = all.iter().map(|l| floor(l, &crystal)).collect();
-    let distances = all.iter().map(|a| all.iter().map(|b| if std::ptr::eq(a, b) { 0.0 } else { floor(a, &b.ligand.coords) }).collect()).collect();
+    let floors = all.iter().map(|l| conformer_floor(l, &crystal, &autos).unwrap_or(f64::NAN)).collect();
+    let distances = shape_distances(&all);
     Ok(Choice { id: id.to_string(), atoms: crystal.len(), torsions: all[0].torsions.len(), floors, distances })
 }
 

@@ -131,8 +131,9 @@ pub fn typical_conformers(candidates: Vec<PreparedLigand>, n: usize) -> Vec<Prep
     chosen.into_iter().filter_map(|i| keep[i].take()).collect()
 }
 
-/// Symmetric matrix of shape distances between conformers (see [`typical_conformers`]).
-fn shape_distances(conformers: &[PreparedLigand]) -> Vec<Vec<f64>> {
+/// Symmetric matrix of shape distances between conformers of one ligand (see
+/// [`typical_conformers`]).
+pub fn shape_distances(conformers: &[PreparedLigand]) -> Vec<Vec<f64>> {
     use rayon::prelude::*;
     let autos = ligand_automorphisms(&conformers[0].ligand);
     let n = conformers.len();
@@ -155,8 +156,8 @@ fn k_medoids(d: &[Vec<f64>], k: usize) -> Vec<usize> {
     let cost = |set: &[usize]| -> f64 { (0..n).map(|j| set.iter().map(|&m| d[m][j]).fold(f64::INFINITY, f64::min)).sum() };
     let mut set: Vec<usize> = Vec::new();
     while set.len() < k.min(n) {
-        let next = (0..n).filter(|i| !set.contains(i)).min_by(|&a, &b| cost(&[set.as_slice(), &[a]].concat()).total_cmp(&cost(&[set.as_slice(), &[b]].concat())));
-        set.extend(next);
+        let next = (0..n).filter(|i| !set.contains(i)).map(|i| (cost(&[set.as_slice(), &[i]].concat()), i)).min_by(|a, b| a.0.total_cmp(&b.0));
+        set.extend(next.map(|(_, i)| i));
     }
     let mut best = cost(&set);
     'swap: loop {
