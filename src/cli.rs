@@ -24,6 +24,7 @@ use disco_dock::model::score::TorsionHead;
 use disco_dock::model::{select_device, set_threads, DeviceChoice};
 use disco_dock::train;
 use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -501,6 +502,17 @@ pub enum TrainCmd {
         /// a right pose among its wrong ones, not only those where docking found one.
         #[arg(long, default_value_t = 0)]
         natives: usize,
+        /// With --docking, poses docked before (pose caches: `benchmark --poses-cache` files,
+        /// other runs' confidence_poses_train.jsonl), merged into <run>/confidence_poses_train.jsonl:
+        /// the training complexes are then those of the training split that these hold (all of
+        /// them; --limit caps them, --complexes is ignored), none docked here.
+        #[arg(long, num_args = 1.., requires = "docking")]
+        train_poses: Vec<PathBuf>,
+        /// With --docking, docked val poses (pose caches) merged into
+        /// <run>/confidence_poses_val.jsonl: the val complexes are then those of the val split
+        /// that these hold (--val-complexes is ignored).
+        #[arg(long, num_args = 1.., requires = "docking")]
+        val_poses: Vec<PathBuf>,
         /// Fine-tune the confidence model of this model folder (same --docking and --contacts)
         /// instead of starting from random weights; kept only where an epoch beats it on val.
         #[arg(long)]
@@ -1032,10 +1044,17 @@ fn fit_potential(data: &TrainData, poses: &Path, val_poses: Option<&Path>, nativ
 
 /// Training or validation complexes from a pack when given, else prepared from the split's files.
 fn load_split(data: &TrainData, split: &Path, pack: Option<&PathBuf>, limit: Option<usize>, quiet: bool) -> Result<Vec<train::data::TrainingComplex>> {
+    load_split_of(data, split, pack, limit, None, quiet)
+}
+
+/// [`load_split`] of only the complexes named in `keep`, when given.
+fn load_split_of(data: &TrainData, split: &Path, pack: Option<&PathBuf>, limit: Option<usize>, keep: Option<&HashSet<String>>, quiet: bool) -> Result<Vec<train::data::TrainingComplex>> {
+    let kept = |id: &String| keep.is_none_or(|k| k.contains(id));
     let mut complexes = match pack {
-        Some(path) => read_pack(path)?,
+        Some(path) => read_pack(path)?.into_iter().filter(|c| kept(&c.id)).collect(),
         None => {
             let mut ids = read_split(split)?;
+            ids.retain(|id| kept(id));
             if let Some(n) = limit {
                 ids.truncate(n);
             }
@@ -1051,6 +1070,20 @@ fn load_split(data: &TrainData, split: &Path, pack: Option<&PathBuf>, limit: Opt
     };
     complexes.truncate(limit.unwrap_or(usize::MAX));
     Ok(train::data::training_complexes(&complexes, 2.0, data.seed, data.conformer_matching))
+}
+
+/// [`load_split`] restricted, when `poses` (pose caches) are given, to the complexes they hold,
+/// after merging them into the run's cache `into`; at most `limit` complexes either way.
+fn load_cached_split(data: &TrainData, split: &Path, pack: Option<&PathBuf>, limit: usize, poses: &[PathBuf], into: &Path, quiet: bool) -> Result<Vec<train::data::TrainingComplex>> {
+    if poses.is_empty() || limit == 0 {
+        return load_split(data, split, pack, Some(limit), quiet);
+    }
+    let cached = train::confidence::merge_pose_caches(poses, into)?;
+    let complexes = load_split_of(data, split, pack, Some(limit), Some(&cached), quiet)?;
+    if complexes.is_empty() {
+        bail!("none of the complexes in {} is in {}", poses.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "), split.display());
+    }
+    Ok(complexes)
 }
 
 fn logger(run: &Path, quiet: bool) -> Result<impl FnMut(&str)> {
@@ -1113,14 +1146,17 @@ fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
             potential.save(&path)?;
             log(&format!("train potential: {} complexes in {:.1} s; wrote {}", potential.complexes, start.elapsed().as_secs_f64(), path.display()));
         }
-        TrainCmd::Confidence { data, complexes, samples, val_complexes, refine, docking, search_steps, steps, evaluate_only, contacts, natives, init, lr } => {
+        TrainCmd::Confidence { data, complexes, samples, val_complexes, refine, docking, search_steps, steps, evaluate_only, contacts, natives, train_poses, val_poses, init, lr } => {
             let dev = device(&data.device, data.threads)?;
             let (_, best) = train::run_dirs(&data.run);
             let models = Models::load(&best, dev)?;
+            std::fs::create_dir_all(&data.run)?;
+            let cache = |split: &str| data.run.join(format!("confidence_poses_{split}.jsonl"));
             // evaluation needs no training poses: none are loaded or docked
-            let train_count = if *evaluate_only { 0 } else { data.limit.unwrap_or(*complexes) };
-            let train_set = load_split(data, &data.train_split, data.train_pack.as_ref(), Some(train_count), quiet)?;
-            let val_set = load_split(data, &data.val_split, data.val_pack.as_ref(), Some(*val_complexes), quiet)?;
+            let train_count = if *evaluate_only { 0 } else { data.limit.unwrap_or(if train_poses.is_empty() { *complexes } else { usize::MAX }) };
+            let train_set = load_cached_split(data, &data.train_split, data.train_pack.as_ref(), train_count, train_poses, &cache("train"), quiet)?;
+            let val_count = if val_poses.is_empty() { *val_complexes } else { usize::MAX };
+            let val_set = load_cached_split(data, &data.val_split, data.val_pack.as_ref(), val_count, val_poses, &cache("val"), quiet)?;
             if (*refine || *docking || *contacts) && train_set.iter().chain(&val_set).any(|c| c.pocket.atoms.is_empty()) {
                 bail!("--refine, --docking and --contacts need protein atoms, but the pack was written with --pack-residues-only");
             }
@@ -1146,7 +1182,6 @@ fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
                     weights: defaults.rank_weights(),
                     ..Default::default()
                 };
-                let cache = |split: &str| data.run.join(format!("confidence_poses_{split}.jsonl"));
                 let box_size = disco_dock::bench::CRYSTAL_BOX;
                 let train_poses = train::confidence::docked_poses(&models, &train_set, &options(data.seed), box_size, &cache("train"), &mut log)?;
                 let val_poses = train::confidence::docked_poses(&models, &val_set, &options(data.seed + 7), box_size, &cache("val"), &mut log)?;

@@ -343,22 +343,24 @@ fn a_benchmarks_pose_cache_is_scored_by_evaluate_only() {
     let (tmp, model, _) = workspace();
     let run = tmp.path().join("run");
     std::fs::create_dir_all(run.join("best")).unwrap();
-    let cache = run.join("confidence_poses_val.jsonl");
-    let (id, split) = benchmark_first_val_complex(tmp.path(), &data, &model, &cache, &[]);
-    let (data, split) = (data.to_str().unwrap(), split.to_str().unwrap());
+    let cache = tmp.path().join("bench_poses.jsonl");
+    let (id, _) = benchmark_first_val_complex(tmp.path(), &data, &model, &cache, &[]);
+    let val_split = data.join("splits/val.txt");
+    let (data, val_split) = (data.to_str().unwrap(), val_split.to_str().unwrap());
     let text = std::fs::read_to_string(&cache).unwrap();
     let entry: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
     assert_eq!(entry["id"], id.as_str());
     let poses = entry["poses"].as_array().unwrap();
     assert_eq!(poses.len(), 3);
     assert!(poses.iter().all(|p| p["coords"].as_array().is_some_and(|c| !c.is_empty()) && p["rmsd"].as_f64().is_some()));
-    // score those poses with the confidence model of a run folder, without docking them again
+    // score those poses with the confidence model of a run folder, without docking them again;
+    // --val-poses merges them into the run's val cache and keeps only the complexes they hold
     for entry in std::fs::read_dir(&model).unwrap() {
         let path = entry.unwrap().path();
         std::fs::copy(&path, run.join("best").join(path.file_name().unwrap())).unwrap();
     }
     let mut args = vec!["train", "confidence", "--run", run.to_str().unwrap(), "--data", data, "--docking", "--evaluate-only"];
-    args.extend(["--val-split", split, "--val-complexes", "1", "--quiet"]);
+    args.extend(["--val-split", val_split, "--val-poses", cache.to_str().unwrap(), "--val-complexes", "0", "--quiet"]);
     args.extend(["--samples", "3", "--threads", "1", "--search-steps", "2"]);
     let out = disco(&args);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -366,6 +368,9 @@ fn a_benchmarks_pose_cache_is_scored_by_evaluate_only() {
     assert_eq!(scores.lines().count(), 4, "a header and the 3 benchmark poses: {scores}");
     let log = std::fs::read_to_string(run.join("train.log")).unwrap();
     assert!(log.contains("1 complexes already docked") && log.contains("1 network(s)"), "{log}");
+    let merged = std::fs::read_to_string(run.join("confidence_poses_val.jsonl")).unwrap();
+    let merged: serde_json::Value = serde_json::from_str(merged.lines().next().unwrap()).unwrap();
+    assert_eq!((&merged["id"], merged["poses"].as_array().map(Vec::len)), (&entry["id"], Some(3)), "the run's val cache holds the merged poses");
     let train_cache = std::fs::read_to_string(run.join("confidence_poses_train.jsonl")).unwrap_or_default();
     assert!(train_cache.is_empty(), "evaluation docks no training complex");
 }

@@ -20,9 +20,9 @@ use crate::train::{run_dirs, TrainState};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tch::nn::{OptimizerConfig, VarStore};
 use tch::{Device, Tensor};
@@ -144,6 +144,24 @@ fn parse_pose_cache(text: &str) -> Vec<CachedComplex> {
 /// Reads a pose cache (`confidence_poses_*.jsonl`, `benchmark --poses-cache`).
 pub fn read_pose_cache(path: &Path) -> Result<Vec<CachedComplex>> {
     Ok(parse_pose_cache(&crate::io::read_text(path)?))
+}
+
+/// Appends to the pose cache `into` the complexes of the caches `sources` (e.g. the
+/// `benchmark --poses-cache` files of several docking runs) that it does not hold yet, the
+/// first source naming a complex winning; returns the ids `into` then holds. So poses docked
+/// elsewhere, in chunks or over several sessions, train a confidence model without docking
+/// them again. A source that cannot be read is an error naming it.
+pub fn merge_pose_caches(sources: &[PathBuf], into: &Path) -> Result<HashSet<String>> {
+    let mut cache = ResumedCache::open(into)?;
+    let mut ids: HashSet<String> = cache.cached.keys().cloned().collect();
+    for source in sources {
+        for entry in read_pose_cache(source)? {
+            if ids.insert(entry.id.clone()) {
+                cache.append(&entry.id, &entry.poses)?;
+            }
+        }
+    }
+    Ok(ids)
 }
 
 /// A pose cache opened to resume: the complexes already in it, and the file, open for appending
@@ -715,6 +733,30 @@ mod tests {
         // JSON floats read back to the last bit or one ulp off
         assert_eq!(again.len(), first.len());
         assert!(again.iter().zip(&first).all(|(a, b)| (a.rmsd - b.rmsd).abs() < 1e-9 && a.rank == b.rank));
+    }
+
+    #[test]
+    fn pose_caches_merge_once_per_complex_and_a_missing_one_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, entries: &[(&str, f64)]| {
+            let path = dir.path().join(name);
+            let lines: Vec<String> = entries.iter().map(|(id, rmsd)| CachedComplex { id: id.to_string(), poses: vec![labelled(0, *rmsd)] }.to_line().unwrap()).collect();
+            std::fs::write(&path, lines.join("\n") + "\n{\"id\":\"cut").unwrap();
+            path
+        };
+        let a = write("a.jsonl", &[("1abc", 1.0), ("2def", 3.0)]);
+        let b = write("b.jsonl", &[("2def", 9.0), ("3ghi", 5.0)]);
+        let into = dir.path().join("run.jsonl");
+        let ids = merge_pose_caches(&[a.clone(), b.clone()], &into).unwrap();
+        assert_eq!(ids.len(), 3);
+        let merged = read_pose_cache(&into).unwrap();
+        assert_eq!(merged.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["1abc", "2def", "3ghi"]);
+        assert_eq!(merged[1].poses[0].rmsd, 3.0, "the first source naming a complex wins");
+        // merging again adds nothing
+        assert_eq!(merge_pose_caches(&[b, a], &into).unwrap().len(), 3);
+        assert_eq!(read_pose_cache(&into).unwrap().len(), 3);
+        let err = merge_pose_caches(&[dir.path().join("none.jsonl")], &into).unwrap_err();
+        assert!(err.to_string().contains("none.jsonl"), "{err}");
     }
 
     #[test]
