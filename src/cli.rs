@@ -502,6 +502,11 @@ pub enum TrainCmd {
         /// a right pose among its wrong ones, not only those where docking found one.
         #[arg(long, default_value_t = 0)]
         natives: usize,
+        /// With --docking, the model reads the structure only, not each pose's energy gap and
+        /// population share among its complex's poses (which --docking adds otherwise), so that
+        /// its logit adds to the energy in the ranking instead of repeating it.
+        #[arg(long, requires = "docking")]
+        structure_only: bool,
         /// With --docking, poses docked before (pose caches: `benchmark --poses-cache` files,
         /// other runs' confidence_poses_train.jsonl), merged into <run>/confidence_poses_train.jsonl:
         /// the training complexes are then those of the training split that these hold (all of
@@ -1146,7 +1151,7 @@ fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
             potential.save(&path)?;
             log(&format!("train potential: {} complexes in {:.1} s; wrote {}", potential.complexes, start.elapsed().as_secs_f64(), path.display()));
         }
-        TrainCmd::Confidence { data, complexes, samples, val_complexes, refine, docking, search_steps, steps, evaluate_only, contacts, natives, train_poses, val_poses, init, lr } => {
+        TrainCmd::Confidence { data, complexes, samples, val_complexes, refine, docking, search_steps, steps, evaluate_only, contacts, natives, structure_only, train_poses, val_poses, init, lr } => {
             let dev = device(&data.device, data.threads)?;
             let (_, best) = train::run_dirs(&data.run);
             let models = Models::load(&best, dev)?;
@@ -1164,7 +1169,7 @@ fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
                 bail!("--natives needs --docking");
             }
             let mut cfg = train::confidence::ConfidenceTrainConfig { samples_per_complex: *samples, max_minutes: data.minutes, seed: data.seed, lr: *lr, init: init.clone(), ..Default::default() };
-            if *docking {
+            if *docking && !*structure_only {
                 // docked poses carry energies and populations: the model reads them too
                 cfg.model.pose_features = disco_dock::model::POSE_FEATURES;
             }
@@ -1271,5 +1276,18 @@ mod tests {
         assert_eq!(with_default_subcommand(args("dd --quiet train score")), args("dd --quiet train score"));
         assert_eq!(with_default_subcommand(args("dd --help")), args("dd --help"));
         assert_eq!(with_default_subcommand(args("dd")), args("dd"));
+    }
+
+    #[test]
+    fn confidence_training_options_on_docked_poses_need_docking() {
+        use super::{Cli, Command, TrainCmd};
+        use clap::Parser;
+        for flag in ["--structure-only", "--train-poses a.jsonl", "--val-poses v.jsonl"] {
+            assert!(Cli::try_parse_from(args(&format!("dd train confidence {flag}"))).is_err(), "{flag} without --docking");
+        }
+        let cli = Cli::try_parse_from(args("dd train confidence --docking --structure-only --train-poses a.jsonl b.jsonl --val-poses v.jsonl")).unwrap();
+        let Command::Train(TrainCmd::Confidence { structure_only, train_poses, val_poses, .. }) = cli.command else { panic!("not train confidence") };
+        assert!(structure_only);
+        assert_eq!((train_poses.len(), val_poses.len()), (2, 1));
     }
 }
