@@ -11,7 +11,7 @@
 # session too) loses at most the chunk under way. Train on what is there with
 #   disco-dock train confidence --docking --train-poses OUT/chunk_*.jsonl --val-poses VAL.jsonl ...
 # Settings: DATA (../shared/data), SAMPLES (20), CHUNK (100), THREADS (2), EXCLUDE (none),
-# BIN (target/release/disco-dock). Measured (twenty-third session, 2 cores): 7.8 s per complex.
+# BIN (target/release/disco-dock). Measured (twenty-third session, 2 cores): 7.5 s per complex.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out=${1:?usage: dock-training-poses.sh OUT [extra benchmark flags]}
