@@ -163,6 +163,11 @@ pub struct DockSettings {
     /// rest goes to the pocket of the best pose so far (1: an even split).
     #[arg(long, default_value_t = disco_dock::dock::EXPLORE_FRACTION)]
     pub explore_fraction: f64,
+    /// Blind docking into several pockets: how many of the conformers (the first ones) explore
+    /// them; all share the leading pocket's samples (0: all explore) [default: the model's
+    /// sampling.json, else 0].
+    #[arg(long)]
+    pub explore_conformers: Option<usize>,
     #[command(flatten)]
     pub pocket: BoxArgs,
 }
@@ -588,6 +593,7 @@ fn inference_settings(settings: &DockSettings, models: &Models) -> InferenceDefa
     out.blind_conformers = settings.conformers.unwrap_or(out.blind_conformers);
     out.conformer_candidates = settings.conformer_candidates.unwrap_or(out.conformer_candidates);
     out.blind_conformer_candidates = settings.conformer_candidates.unwrap_or(out.blind_conformer_candidates);
+    out.explore_conformers = settings.explore_conformers.unwrap_or(out.explore_conformers);
     out.latent_temperature = settings.latent_temperature.unwrap_or(out.latent_temperature);
     out.population_weight = settings.population_weight.unwrap_or(out.population_weight);
     out.confidence_weight = settings.confidence_weight.unwrap_or(out.confidence_weight);
@@ -646,6 +652,7 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
         weights: tuned.rank_weights(),
         blind_pockets: settings.blind_pockets,
         explore_fraction: settings.explore_fraction,
+        explore_conformers: tuned.explore_conformers,
         search_potential: models.potential.as_ref().filter(|_| tuned.search_potential_weight > 0.0).map(|p| (std::sync::Arc::new(p.clone()), tuned.search_potential_weight)),
         ..Default::default()
     })

@@ -97,6 +97,10 @@ pub struct DockOptions {
     /// Blind docking into several pockets: share of the samples spread over them before the
     /// rest goes to the leading one ([`EXPLORE_FRACTION`] by default; 1: an even split).
     pub explore_fraction: f64,
+    /// Blind docking into several pockets: how many of the docked conformers (the first ones)
+    /// explore them; all of them share the leading pocket's samples (0: all explore). One keeps
+    /// the choice of pocket as with one conformer, whose exploring samples it gets whole.
+    pub explore_conformers: usize,
     /// A learned pair potential and its weight added to the energy that refinement and the
     /// search minimise in pocket boxes ([`VinaScorer::with_potential`]; none: Vina alone).
     pub search_potential: Option<(std::sync::Arc<PairPotential>, f64)>,
@@ -138,7 +142,7 @@ impl DockOptions {
 
 impl Default for DockOptions {
     fn default() -> Self {
-        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, ranking: Ranking::Energy, weights: RankWeights::default(), crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS, explore_fraction: EXPLORE_FRACTION, search_potential: None, conformers: 1, blind_conformers: 1, conformer_candidates: 1, blind_conformer_candidates: 1 }
+        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, ranking: Ranking::Energy, weights: RankWeights::default(), crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS, explore_fraction: EXPLORE_FRACTION, explore_conformers: 0, search_potential: None, conformers: 1, blind_conformers: 1, conformer_candidates: 1, blind_conformer_candidates: 1 }
     }
 }
 
@@ -355,6 +359,16 @@ fn explore_samples(total: usize, n_sites: usize, fraction: f64) -> usize {
     }
 }
 
+/// Conformers (the first ones of `n`) that explore `n_sites` sites: `limit` of them (0: all)
+/// with several sites; a single site gets every conformer, all its samples being exploring ones.
+fn exploring_conformers(n: usize, n_sites: usize, limit: usize) -> usize {
+    if n_sites > 1 && limit > 0 {
+        limit.min(n)
+    } else {
+        n
+    }
+}
+
 /// Docks one prepared ligand (one conformer) into a prepared target: [`dock_conformers`] with
 /// one conformer.
 pub fn dock(models: &Models, target: &Target, ligand: &PreparedLigand, options: &DockOptions) -> Result<DockResult> {
@@ -375,16 +389,18 @@ fn conformer_samples(total: usize, n: usize, k: usize) -> usize {
 /// rings differ) into a prepared target and ranks all poses together, the confidence read
 /// among all of them. Every batch of samples is shared among the conformers. With several
 /// sites, `options.explore_fraction` of the samples (at least one per site) are spread over
-/// them and the rest go to the site of the best-ranked pose (ranked by the full rule,
-/// confidence included); each batch and conformer has its own seed (the first conformer's
-/// batches as with one conformer).
+/// them by the first `options.explore_conformers` conformers (0: all) and the rest go to the
+/// site of the best-ranked pose (ranked by the full rule, confidence included), shared among
+/// all conformers; each batch and conformer has its own seed (the first conformer's batches as
+/// with one conformer).
 pub fn dock_conformers(models: &Models, target: &Target, ligands: &[PreparedLigand], options: &DockOptions) -> Result<DockResult> {
     let Some(first) = ligands.first() else { return Err(Error::invalid("dock", "no conformer to dock")) };
     let start = Instant::now();
     let total = options.sampling.samples;
     let n_sites = target.sites.len();
     let explore = explore_samples(total, n_sites, options.explore_fraction);
-    let run = |k: usize, samples: usize, batch: usize| -> (Vec<DockedPose>, Vec<Error>) {
+    let explorers = &ligands[..exploring_conformers(ligands.len(), n_sites, options.explore_conformers)];
+    let run = |k: usize, samples: usize, batch: usize, ligands: &[PreparedLigand]| -> (Vec<DockedPose>, Vec<Error>) {
         let (mut found, mut errors) = (Vec::new(), Vec::new());
         for (c, ligand) in ligands.iter().enumerate() {
             let mut site_options = options.clone();
@@ -404,7 +420,7 @@ pub fn dock_conformers(models: &Models, target: &Target, ligands: &[PreparedLiga
     let mut poses = Vec::new();
     let mut errors = Vec::new();
     for k in 0..n_sites {
-        let (found, failed) = run(k, explore / n_sites + usize::from(k < explore % n_sites), k);
+        let (found, failed) = run(k, explore / n_sites + usize::from(k < explore % n_sites), k, explorers);
         poses.extend(found);
         errors.extend(failed);
     }
@@ -416,7 +432,7 @@ pub fn dock_conformers(models: &Models, target: &Target, ligands: &[PreparedLiga
         }
         if let Some(k) = poses.first().map(|p| p.site) {
             log::info!("{}: site {k} leads after {explore} samples; it gets the other {}", first.ligand.name, total - explore);
-            let (found, failed) = run(k, total - explore, n_sites);
+            let (found, failed) = run(k, total - explore, n_sites, ligands);
             poses.extend(found);
             errors.extend(failed);
         }
@@ -695,6 +711,14 @@ mod tests {
     }
 
     #[test]
+    fn blind_docking_can_explore_with_the_first_conformers() {
+        assert_eq!(exploring_conformers(2, 3, 1), 1);
+        assert_eq!(exploring_conformers(2, 3, 0), 2);
+        assert_eq!(exploring_conformers(2, 3, 5), 2);
+        assert_eq!(exploring_conformers(2, 1, 1), 2, "one site: every conformer docks");
+    }
+
+    #[test]
     fn conformers_share_the_samples_evenly() {
         assert_eq!((0..2).map(|k| conformer_samples(40, 2, k)).collect::<Vec<_>>(), [20, 20]);
         assert_eq!((0..3).map(|k| conformer_samples(5, 3, k)).collect::<Vec<_>>(), [2, 2, 1]);
@@ -709,9 +733,10 @@ mod tests {
         assert_eq!(options.conformers_for(true), 1);
     }
 
-    #[test]
-    fn several_conformers_dock_their_share_and_rank_together() {
-        use crate::model::tests::{toy_ligand, toy_protein};
+    /// A toy score network, two conformers of one ligand (the second scaled by 1 %) and
+    /// options for a quick docking of them.
+    fn two_conformers() -> (Models, [PreparedLigand; 2], DockOptions) {
+        use crate::model::tests::toy_ligand;
         use crate::model::{PainnConfig, ScoreConfig, ScoreModel};
         let core = PainnConfig { hidden: 8, layers: 1, rbf: 8, ..Default::default() };
         let cfg = ScoreConfig { core: PainnConfig { node_extra: 8, ..core }, time_dim: 8, ..Default::default() };
@@ -723,6 +748,20 @@ mod tests {
         let mut options = DockOptions { search_steps: 2, conformers: 2, ..Default::default() };
         options.sampling.samples = 5;
         options.sampling.sampler.steps = 3;
+        (models, ligands, options)
+    }
+
+    /// Sorted coordinates of the poses of conformer `c`, to compare two dockings.
+    fn conformer_coords(poses: &[DockedPose], c: usize) -> Vec<String> {
+        let mut v: Vec<String> = poses.iter().filter(|p| p.conformer == c).map(|p| format!("{:?}", p.coords)).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn several_conformers_dock_their_share_and_rank_together() {
+        use crate::model::tests::toy_protein;
+        let (models, ligands, options) = two_conformers();
         let target = Target::new(&toy_protein(30), &Pocket::Box { center: Vec3::zeros(), size: Vec3::repeat(20.0) }, &options).unwrap();
         assert!(!target.blind);
         let result = dock_conformers(&models, &target, &ligands, &options).unwrap();
@@ -733,13 +772,29 @@ mod tests {
         let mut alone = options.clone();
         alone.sampling.samples = 3;
         let plain = dock(&models, &target, &ligands[0], &alone).unwrap();
-        let coords = |poses: &[DockedPose], c: usize| {
-            let mut v: Vec<String> = poses.iter().filter(|p| p.conformer == c).map(|p| format!("{:?}", p.coords)).collect();
-            v.sort();
-            v
-        };
-        assert_eq!(coords(&result.poses, 0), coords(&plain.poses, 0));
+        assert_eq!(conformer_coords(&result.poses, 0), conformer_coords(&plain.poses, 0));
         assert!(dock_conformers(&models, &target, &[], &options).is_err());
+    }
+
+    #[test]
+    fn the_first_conformer_explores_the_sites_and_both_share_the_leading_one() {
+        use crate::model::tests::toy_protein;
+        let (models, ligands, mut options) = two_conformers();
+        options.sampling.samples = 8;
+        options.explore_conformers = 1;
+        let protein = toy_protein(30);
+        let sites = [-5.0, 5.0].map(|z| Site::new(&protein, &Pocket::Box { center: Vec3::new(0.0, 0.0, z), size: Vec3::repeat(20.0) }, &options).unwrap());
+        let target = Target { full: protein, sites: sites.into(), blind: true };
+        let result = dock_conformers(&models, &target, &ligands, &options).unwrap();
+        // 4 exploring samples, 2 per site, by the first conformer; 4 in the leading site, 2 each
+        let leader = result.poses.iter().find(|p| p.conformer == 1).unwrap().site;
+        let count = |site: usize, c: usize| result.poses.iter().filter(|p| p.site == site && p.conformer == c).count();
+        assert_eq!([count(leader, 0), count(leader, 1), count(1 - leader, 0), count(1 - leader, 1)], [4, 2, 2, 0]);
+        // exploring as one conformer does, it picks the pocket one conformer picks
+        let alone = dock_conformers(&models, &target, &ligands[..1], &options).unwrap();
+        assert_eq!(alone.poses.iter().filter(|p| p.site == leader).count(), 6);
+        let explored = |poses: &[DockedPose], site: usize| conformer_coords(&poses.iter().filter(|p| p.site == site).cloned().collect::<Vec<_>>(), 0);
+        assert_eq!(explored(&result.poses, 1 - leader), explored(&alone.poses, 1 - leader));
     }
 
     fn pose(tag: f64, energy: f64, confidence: Option<f64>, valid: bool) -> DockedPose {

@@ -81,11 +81,14 @@ pub struct InferenceDefaults {
     pub conformer_candidates: usize,
     /// ETKDG conformers generated per ligand in blind docking.
     pub blind_conformer_candidates: usize,
+    /// Blind docking into several pockets: conformers (the first ones) that explore them before
+    /// all share the leading one (0: all; [`super::DockOptions::explore_conformers`]).
+    pub explore_conformers: usize,
 }
 
 impl Default for InferenceDefaults {
     fn default() -> Self {
-        InferenceDefaults { temperatures: Temperatures::default(), latent_temperature: 1.5, search_steps: DEFAULT_SEARCH_STEPS, population_weight: DEFAULT_POPULATION_WEIGHT, confidence_weight: DEFAULT_CONFIDENCE_WEIGHT, potential_weight: DEFAULT_POTENTIAL_WEIGHT, search_potential_weight: 0.0, conformers: 1, blind_conformers: 1, conformer_candidates: 1, blind_conformer_candidates: 1 }
+        InferenceDefaults { temperatures: Temperatures::default(), latent_temperature: 1.5, search_steps: DEFAULT_SEARCH_STEPS, population_weight: DEFAULT_POPULATION_WEIGHT, confidence_weight: DEFAULT_CONFIDENCE_WEIGHT, potential_weight: DEFAULT_POTENTIAL_WEIGHT, search_potential_weight: 0.0, conformers: 1, blind_conformers: 1, conformer_candidates: 1, blind_conformer_candidates: 1, explore_conformers: 0 }
     }
 }
 
