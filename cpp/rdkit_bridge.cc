@@ -5,6 +5,7 @@
 #include <GraphMol/RWMol.h>
 #include <GraphMol/MolOps.h>
 #include <GraphMol/Conformer.h>
+#include <GraphMol/SubstanceGroup.h>
 #include <GraphMol/FileParsers/FileParsers.h>
 #include <GraphMol/SmilesParse/SmilesParse.h>
 #include <GraphMol/DistGeomHelpers/Embedder.h>
@@ -22,8 +23,47 @@ static std::shared_ptr<ROMol> own(RWMol *m, const char *what) {
   return std::shared_ptr<ROMol>(static_cast<ROMol *>(m));
 }
 
+// Query atoms and bonds (ring or chain topology, "any" bonds: what query-aware tools write) make
+// RDKit's substructure code, such as ETKDG's torsion patterns, fail on the molecule ("RingInfo
+// not initialized"); keep their plain chemistry. Returns whether anything was replaced.
+static bool drop_queries(RWMol &m) {
+  bool changed = false;
+  for (unsigned int i = 0; i < m.getNumBonds(); ++i) {
+    Bond *bond = m.getBondWithIdx(i);
+    if (!bond->hasQuery()) continue;
+    Bond plain(bond->getBondType());
+    plain.setIsAromatic(bond->getIsAromatic());
+    plain.setBondDir(bond->getBondDir());
+    m.replaceBond(i, &plain, true);
+    changed = true;
+  }
+  for (unsigned int i = 0; i < m.getNumAtoms(); ++i) {
+    Atom *atom = m.getAtomWithIdx(i);
+    if (!atom->hasQuery()) continue;
+    Atom plain(atom->getAtomicNum());
+    plain.setFormalCharge(atom->getFormalCharge());
+    plain.setIsotope(atom->getIsotope());
+    plain.setNumExplicitHs(atom->getNumExplicitHs());
+    plain.setNoImplicit(atom->getNoImplicit());
+    plain.setChiralTag(atom->getChiralTag());
+    plain.setIsAromatic(atom->getIsAromatic());
+    m.replaceAtom(i, &plain, false, true);
+    changed = true;
+  }
+  return changed;
+}
+
 std::shared_ptr<ROMol> mol_from_molblock(const std::string &block, bool sanitize, bool remove_hs) {
-  return own(MolBlockToMol(block, sanitize, remove_hs, false), "RDKit could not read the mol block");
+  RWMol *m = MolBlockToMol(block, sanitize, remove_hs, false);
+  if (m == nullptr) throw std::runtime_error("RDKit could not read the mol block");
+  std::unique_ptr<RWMol> owned(m);
+  // SGroups (data fields, query annotations, brackets) carry nothing docking reads, but RDKit
+  // keeps every hydrogen an SGroup names
+  bool sgroups = !getSubstanceGroups(*owned).empty();
+  getSubstanceGroups(*owned).clear();
+  if (drop_queries(*owned) && sanitize) MolOps::sanitizeMol(*owned);
+  if (sgroups && remove_hs) MolOps::removeHs(*owned, false, false, sanitize);
+  return std::shared_ptr<ROMol>(static_cast<ROMol *>(owned.release()));
 }
 
 std::shared_ptr<ROMol> mol_from_mol2block(const std::string &block) {

@@ -219,6 +219,45 @@ mod tests {
         assert!(Molecule::from_smiles("c1cccc1").is_err(), "non-kekulizable aromatic ring");
     }
 
+    /// A mol block as query-aware tools write it: aromatic bond type 4 with ring/chain topology
+    /// (query bonds to RDKit) and a data SGroup naming an explicit hydrogen (2wti of the data).
+    const QUERY_TOLUENE: &str = concat!(
+        "toluene_query\n",
+        "     test          3D\n",
+        "\n",
+        "  8  8  0  0  0  0  0  0  0  0999 V2000\n",
+        "    1.3900    0.0000    0.0000 C   0  0  0  0  0  0  0  0  0  0  0  0\n",
+        "    0.6950    1.2038    0.1000 C   0  0  0  0  0  0  0  0  0  0  0  0\n",
+        "   -0.6950    1.2038    0.0000 C   0  0  0  0  0  0  0  0  0  0  0  0\n",
+        "   -1.3900    0.0000    0.1000 C   0  0  0  0  0  0  0  0  0  0  0  0\n",
+        "   -0.6950   -1.2038    0.0000 C   0  0  0  0  0  0  0  0  0  0  0  0\n",
+        "    0.6950   -1.2038    0.1000 C   0  0  0  0  0  0  0  0  0  0  0  0\n",
+        "    2.9000    0.0000    0.0500 C   0  0  0  0  0  0  0  0  0  0  0  0\n",
+        "   -2.4700    0.0000    0.0000 H   0  0  0  0  0  0  0  0  0  0  0  0\n",
+        "  1  2  4  0  0  1\n",
+        "  2  3  4  0  0  1\n",
+        "  3  4  4  0  0  1\n",
+        "  4  5  4  0  0  1\n",
+        "  5  6  4  0  0  1\n",
+        "  6  1  4  0  0  1\n",
+        "  1  7  1  0  0  2\n",
+        "  4  8  1  0  0  2\n",
+        "M  STY  1   1 DAT\n",
+        "M  SAL   1  1   8\n",
+        "M  SED   1 [#1]\n",
+        "M  END\n",
+    );
+
+    #[test]
+    fn query_bonds_and_sgroups_are_read_as_plain_chemistry_and_embed() {
+        let m = Molecule::from_molblock(QUERY_TOLUENE).unwrap();
+        assert_eq!(m.atom_count(), 7, "the hydrogen the SGroup names is removed too");
+        let mut h = m.with_hydrogens(false).unwrap();
+        h.embed(42).unwrap();
+        let lig = m.to_ligand("toluene", m.coords().unwrap()).unwrap();
+        assert_eq!(lig.atoms.iter().filter(|a| a.aromatic).count(), 6);
+    }
+
     #[test]
     fn garbage_molblock_is_an_error() {
         assert!(Molecule::from_molblock("").is_err());

@@ -14,6 +14,9 @@ use std::path::{Path, PathBuf};
 
 /// Bumped whenever preparation changes, so stale cache entries are never reused.
 pub const PREPARE_VERSION: u32 = 1;
+/// Bumped when preparation learns to read inputs it failed on (2: mol blocks with query bonds or
+/// SGroups), so that failures remembered by older versions are retried.
+const FAILURE_VERSION: u32 = 2;
 
 /// A protein-ligand complex ready for training or evaluation.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -107,7 +110,7 @@ impl PrepareCache {
             return Ok((c, true));
         }
         // failures are remembered too (same key), so a slow failing embedding is not retried
-        let failed = self.dir.join(format!("{key}.err"));
+        let failed = self.dir.join(format!("{key}.v{FAILURE_VERSION}.err"));
         if let Ok(message) = std::fs::read_to_string(&failed) {
             return Err(Error::invalid(files.id.clone(), format!("{message} (cached failure)")));
         }
@@ -237,6 +240,22 @@ mod tests {
         assert_eq!(back[0].id, "1a30");
         assert_eq!(back[0].protein.atoms.len(), cropped.protein.atoms.len());
         assert_eq!(back[0].ligand.ligand.coords, cropped.ligand.ligand.coords);
+    }
+
+    #[test]
+    fn a_failed_preparation_is_remembered_under_the_failure_version() {
+        let Some(data) = shared_data_dir() else { return };
+        let dir = tempfile::tempdir().expect("temp dir");
+        let ligand = dir.path().join("bad_ligand.sdf");
+        std::fs::write(&ligand, "bad\n  not a mol block\n\n  0  0\nM  END\n$$$$\n").expect("written");
+        let files = ComplexFiles { id: "bad".into(), protein: complex_files(&data, "1a30").expect("files").protein, ligand };
+        let cache = PrepareCache::new(dir.path().join("cache"));
+        let first = cache.get_or_prepare(&files, &ConformerOptions::default()).unwrap_err().to_string();
+        assert!(!first.contains("cached failure"), "{first}");
+        let names: Vec<String> = std::fs::read_dir(dir.path().join("cache")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        assert!(names.len() == 1 && names[0].ends_with(&format!(".v{FAILURE_VERSION}.err")), "{names:?}");
+        let again = cache.get_or_prepare(&files, &ConformerOptions::default()).unwrap_err().to_string();
+        assert!(again.contains("cached failure"), "{again}");
     }
 
     #[test]
