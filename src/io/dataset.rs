@@ -12,11 +12,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-/// Bumped whenever preparation changes, so stale cache entries are never reused.
-pub const PREPARE_VERSION: u32 = 1;
-/// Bumped when preparation learns to read inputs it failed on (2: mol blocks with query bonds or
-/// SGroups), so that failures remembered by older versions are retried.
-const FAILURE_VERSION: u32 = 2;
+/// Bumped whenever preparation changes, so stale cache entries are never reused (2: mol blocks
+/// with query bonds or SGroups keep no hydrogens).
+pub const PREPARE_VERSION: u32 = 2;
 
 /// A protein-ligand complex ready for training or evaluation.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -110,7 +108,7 @@ impl PrepareCache {
             return Ok((c, true));
         }
         // failures are remembered too (same key), so a slow failing embedding is not retried
-        let failed = self.dir.join(format!("{key}.v{FAILURE_VERSION}.err"));
+        let failed = self.dir.join(format!("{key}.err"));
         if let Ok(message) = std::fs::read_to_string(&failed) {
             return Err(Error::invalid(files.id.clone(), format!("{message} (cached failure)")));
         }
@@ -243,7 +241,7 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_preparation_is_remembered_under_the_failure_version() {
+    fn a_failed_preparation_is_remembered() {
         let Some(data) = shared_data_dir() else { return };
         let dir = tempfile::tempdir().expect("temp dir");
         let ligand = dir.path().join("bad_ligand.sdf");
@@ -253,7 +251,7 @@ mod tests {
         let first = cache.get_or_prepare(&files, &ConformerOptions::default()).unwrap_err().to_string();
         assert!(!first.contains("cached failure"), "{first}");
         let names: Vec<String> = std::fs::read_dir(dir.path().join("cache")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-        assert!(names.len() == 1 && names[0].ends_with(&format!(".v{FAILURE_VERSION}.err")), "{names:?}");
+        assert!(names.len() == 1 && names[0].ends_with(".err"), "{names:?}");
         let again = cache.get_or_prepare(&files, &ConformerOptions::default()).unwrap_err().to_string();
         assert!(again.contains("cached failure"), "{again}");
     }

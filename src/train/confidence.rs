@@ -186,6 +186,18 @@ impl<'a> ResumedCache<'a> {
         Ok(ResumedCache { path, cached, resumed: !text.is_empty(), file })
     }
 
+    /// Forgets cached complexes whose poses do not fit the atoms of the complex of that id in
+    /// `complexes` (cached from another preparation of its ligand), so that they are made again.
+    fn drop_stale(&mut self, complexes: &[TrainingComplex], log: &mut dyn FnMut(&str)) {
+        for c in complexes {
+            let atoms = c.graph.ligand.len();
+            if let Some(poses) = self.cached.get(&c.id).filter(|poses| poses.iter().any(|p| p.coords.len() != atoms)) {
+                log(&format!("{}: cached poses have {} atoms, the ligand {atoms}: made again", c.id, poses[0].coords.len()));
+                self.cached.remove(&c.id);
+            }
+        }
+    }
+
     /// Appends one complex's poses as a line.
     fn append(&mut self, id: &str, poses: &[LabelledPose]) -> Result<()> {
         let line = CachedComplex { id: id.to_string(), poses: poses.to_vec() }.to_line()?;
@@ -269,6 +281,7 @@ pub fn docked_poses(
     log: &mut dyn FnMut(&str),
 ) -> Result<Vec<LabelledPose>> {
     let mut cache = ResumedCache::open(cache)?;
+    cache.drop_stale(complexes, log);
     if cache.resumed {
         log(&format!("{}: {} complexes already docked", cache.path.display(), cache.cached.len()));
     }
@@ -321,6 +334,7 @@ pub fn native_poses(
 ) -> Result<Vec<LabelledPose>> {
     use rayon::prelude::*;
     let mut cache = ResumedCache::open(cache)?;
+    cache.drop_stale(complexes, log);
     let groups = by_complex(docked.iter().map(|p| p.complex));
     let start = Instant::now();
     let mut out = Vec::new();
@@ -733,6 +747,13 @@ mod tests {
         // JSON floats read back to the last bit or one ulp off
         assert_eq!(again.len(), first.len());
         assert!(again.iter().zip(&first).all(|(a, b)| (a.rmsd - b.rmsd).abs() < 1e-9 && a.rank == b.rank));
+        // poses cached from another preparation of the ligand (another atom count) are made again
+        let stale: Vec<LabelledPose> = first.iter().map(|p| LabelledPose { coords: p.coords[1..].to_vec(), ..p.clone() }).collect();
+        std::fs::write(&cache, CachedComplex { id: complexes[0].id.clone(), poses: stale }.to_line().unwrap() + "\n").unwrap();
+        let mut lines = Vec::new();
+        let remade = docked_poses(&models, &complexes, &options, 25.0, &cache, &mut |l| lines.push(l.to_string())).unwrap();
+        assert!(lines.iter().any(|l| l.contains("made again")) && lines.iter().any(|l| l.contains("1 new")), "{lines:?}");
+        assert!(remade.len() == 3 && remade.iter().all(|p| p.coords.len() == first[0].coords.len()));
     }
 
     #[test]
