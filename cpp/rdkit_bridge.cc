@@ -61,7 +61,11 @@ std::shared_ptr<ROMol> mol_from_molblock(const std::string &block, bool sanitize
   // keeps every hydrogen an SGroup names
   bool sgroups = !getSubstanceGroups(*owned).empty();
   getSubstanceGroups(*owned).clear();
-  if (drop_queries(*owned) && sanitize) MolOps::sanitizeMol(*owned);
+  if (drop_queries(*owned) && sanitize) {
+    MolOps::sanitizeMol(*owned);
+    // the plain bonds lost their E/Z labels: read them (and chirality) from the 3D input again
+    if (owned->getNumConformers() > 0 && owned->getConformer().is3D()) MolOps::assignStereochemistryFrom3D(*owned);
+  }
   if (sgroups && remove_hs) MolOps::removeHs(*owned, false, false, sanitize);
   return std::shared_ptr<ROMol>(static_cast<ROMol *>(owned.release()));
 }

@@ -258,6 +258,34 @@ mod tests {
         assert_eq!(lig.atoms.iter().filter(|a| a.aromatic).count(), 6);
     }
 
+    /// trans-but-2-ene with query bonds (chain topology): its E label must survive them.
+    const QUERY_TRANS_BUTENE: &str = concat!(
+        "trans_butene\n",
+        "     test          3D\n",
+        "\n",
+        "  4  3  0  0  0  0  0  0  0  0999 V2000\n",
+        "   -1.9000   -1.1000    0.0100 C   0  0  0  0  0  0  0  0  0  0  0  0\n",
+        "   -0.6700   -0.2500    0.0000 C   0  0  0  0  0  0  0  0  0  0  0  0\n",
+        "    0.6700    0.2500    0.0000 C   0  0  0  0  0  0  0  0  0  0  0  0\n",
+        "    1.9000    1.1000    0.0100 C   0  0  0  0  0  0  0  0  0  0  0  0\n",
+        "  1  2  1  0  0  2\n",
+        "  2  3  2  0  0  2\n",
+        "  3  4  1  0  0  2\n",
+        "M  END\n",
+    );
+
+    #[test]
+    fn double_bond_geometry_survives_query_bonds() {
+        let m = Molecule::from_molblock(QUERY_TRANS_BUTENE).unwrap();
+        for seed in [1, 2, 3] {
+            let mut h = m.with_hydrogens(false).unwrap();
+            h.embed(seed).unwrap();
+            let p = h.coords().unwrap();
+            let torsion = crate::geometry::dihedral(&p[0], &p[1], &p[2], &p[3]).to_degrees().abs();
+            assert!(torsion > 150.0, "seed {seed}: C-C=C-C dihedral {torsion:.0} degrees, not trans");
+        }
+    }
+
     #[test]
     fn garbage_molblock_is_an_error() {
         assert!(Molecule::from_molblock("").is_err());
