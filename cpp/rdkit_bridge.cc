@@ -54,20 +54,19 @@ static bool drop_queries(RWMol &m) {
 }
 
 std::shared_ptr<ROMol> mol_from_molblock(const std::string &block, bool sanitize, bool remove_hs) {
-  RWMol *m = MolBlockToMol(block, sanitize, remove_hs, false);
-  if (m == nullptr) throw std::runtime_error("RDKit could not read the mol block");
-  std::unique_ptr<RWMol> owned(m);
+  auto mol = own(MolBlockToMol(block, sanitize, remove_hs, false), "RDKit could not read the mol block");
+  RWMol *rw = static_cast<RWMol *>(mol.get());  // what MolBlockToMol made
   // SGroups (data fields, query annotations, brackets) carry nothing docking reads, but RDKit
   // keeps every hydrogen an SGroup names
-  bool sgroups = !getSubstanceGroups(*owned).empty();
-  getSubstanceGroups(*owned).clear();
-  if (drop_queries(*owned) && sanitize) {
-    MolOps::sanitizeMol(*owned);
+  bool sgroups = !getSubstanceGroups(*rw).empty();
+  getSubstanceGroups(*rw).clear();
+  if (drop_queries(*rw) && sanitize) {
+    MolOps::sanitizeMol(*rw);
     // the plain bonds lost their E/Z labels: read them (and chirality) from the 3D input again
-    if (owned->getNumConformers() > 0 && owned->getConformer().is3D()) MolOps::assignStereochemistryFrom3D(*owned);
+    if (rw->getNumConformers() > 0 && rw->getConformer().is3D()) MolOps::assignStereochemistryFrom3D(*rw);
   }
-  if (sgroups && remove_hs) MolOps::removeHs(*owned, false, false, sanitize);
-  return std::shared_ptr<ROMol>(static_cast<ROMol *>(owned.release()));
+  if (sgroups && remove_hs) MolOps::removeHs(*rw, false, false, sanitize);
+  return mol;
 }
 
 std::shared_ptr<ROMol> mol_from_mol2block(const std::string &block) {

@@ -100,6 +100,11 @@ fn protein_charges(protein: &Protein) -> Vec<(Vec3, f64)> {
         .collect()
 }
 
+/// Kekulé order of the bond between atoms `i` and `j`, if they are bonded.
+fn bond_order(ligand: &Ligand, i: usize, j: usize) -> Option<u8> {
+    ligand.bonds.iter().find(|b| (b.begin, b.end) == (i, j) || (b.begin, b.end) == (j, i)).map(|b| b.kekule_order)
+}
+
 /// Charges (e) of a ligand's heavy atoms at pH 7. Written formal charges count, except pairs of
 /// bonded opposite charges (nitro groups, N-oxides), which cancel; acid groups (carboxylic,
 /// sulfonic, phosphoric) are ionised and aliphatic amines, amidines and guanidines protonated,
@@ -107,7 +112,7 @@ fn protein_charges(protein: &Protein) -> Vec<(Vec3, f64)> {
 fn ligand_charges(ligand: &Ligand) -> Vec<f64> {
     let nbrs = ligand.neighbours();
     let atoms = &ligand.atoms;
-    let order = |i: usize, j: usize| ligand.bonds.iter().find(|b| (b.begin, b.end) == (i, j) || (b.begin, b.end) == (j, i)).map(|b| b.kekule_order);
+    let order = |i: usize, j: usize| bond_order(ligand, i, j);
     let mut q: Vec<f64> = atoms.iter().map(|a| f64::from(a.formal_charge)).collect();
     for b in &ligand.bonds {
         if i32::from(atoms[b.begin].formal_charge) * i32::from(atoms[b.end].formal_charge) < 0 {
@@ -146,10 +151,7 @@ fn ligand_charges(ligand: &Ligand) -> Vec<f64> {
 fn is_carbonyl_like(ligand: &Ligand, nbrs: &[Vec<usize>], x: usize) -> bool {
     let atoms = &ligand.atoms;
     matches!(atoms[x].element, 6 | 16 | 15)
-        && nbrs[x].iter().any(|&y| {
-            atoms[y].element != 6
-                && ligand.bonds.iter().any(|b| ((b.begin, b.end) == (x, y) || (b.begin, b.end) == (y, x)) && b.kekule_order == 2)
-        })
+        && nbrs[x].iter().any(|&y| atoms[y].element != 6 && bond_order(ligand, x, y) == Some(2))
 }
 
 /// An uncharged sp3 nitrogen bonded only to sp3 carbons that are not carbonyl-like or aromatic:
