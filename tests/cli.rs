@@ -1,5 +1,5 @@
 //! End-to-end tests of the `disco-dock` binary: docking the shipped example (also with two
-//! conformers), a resumable screen, a CSV batch with a bad row, blind docking, pockets, scoring given poses, a
+//! conformers, and on two threads), a resumable screen, a CSV batch with a bad row, blind docking, pockets, scoring given poses, a
 //! benchmark's pose cache scored
 //! by `train confidence --evaluate-only`, and `train potential` (the last two when
 //! ../shared/data is present). They use a small,
@@ -87,6 +87,21 @@ fn dock_example_writes_readable_sdf_and_pdb() {
     let complex = disco_dock::io::protein::read_protein(&out.join("complex_rank1.pdb")).unwrap();
     let lig_atoms = complex.atoms.iter().filter(|a| complex.residues[a.residue].name == "LIG").count();
     assert_eq!(lig_atoms, original.ligand.atoms.len());
+}
+
+#[test]
+fn docking_gives_the_same_poses_on_one_thread_or_two() {
+    let (tmp, m, o) = workspace();
+    let r = disco(&example_dock_args(&m, &o));
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let o2 = tmp.path().join("out2").to_str().unwrap().to_string();
+    let mut args = example_dock_args(&m, &o2);
+    let threads = args.iter().position(|&a| a == "--threads").unwrap();
+    args[threads + 1] = "2"; // the network calls now spread over two threads
+    let r = disco(&args);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let read = |dir: &str| std::fs::read_to_string(Path::new(dir).join("poses.sdf")).unwrap();
+    assert_eq!(read(&o), read(&o2));
 }
 
 #[test]

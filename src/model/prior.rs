@@ -104,8 +104,10 @@ impl LatentPrior {
         -(probs * logp).sum(Kind::Float) / (batch.n_complexes * self.config.latents) as f64
     }
 
-    /// Samples latents (local node indices per complex) autoregressively with a temperature.
-    pub fn sample(&self, batch: &Batch, temperature: f64, rng: &mut impl Rng) -> Vec<Vec<usize>> {
+    /// Samples latents (local node indices per complex) autoregressively with a temperature;
+    /// complex `c` draws from `rngs[c]` alone, so how complexes are batched changes no draw.
+    pub fn sample<R: Rng>(&self, batch: &Batch, temperature: f64, rngs: &mut [R]) -> Vec<Vec<usize>> {
+        assert_eq!(rngs.len(), batch.n_complexes as usize, "one generator per complex");
         let _guard = tch::no_grad_guard();
         let m = self.config.latents as usize;
         let nodes = self.embed(batch);
@@ -120,7 +122,7 @@ impl LatentPrior {
                     .chain(&logits[ro as usize..(ro + nr) as usize])
                     .copied()
                     .collect();
-                latents[c].push(sample_categorical(&local, rng));
+                latents[c].push(sample_categorical(&local, &mut rngs[c]));
             }
         }
         latents

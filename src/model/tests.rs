@@ -260,6 +260,26 @@ fn a_batch_of_two_equals_two_single_runs() {
 }
 
 #[test]
+fn prior_samples_the_same_latents_batched_or_one_complex_at_a_time() {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+    let (g, coords) = graph();
+    let schedule = NoiseSchedule::default();
+    let vs = VarStore::new(Device::Cpu);
+    let prior = LatentPrior::new(&(vs.root() / "prior"), &PriorConfig { core: small_core(), ..Default::default() });
+    let samples: Vec<_> = (0..4).map(|_| pose_sample(&g, &coords, 0.0, &schedule)).collect();
+    let rngs = || -> Vec<ChaCha8Rng> { (0..4).map(|i| ChaCha8Rng::seed_from_u64(10 + i)).collect() };
+    // a high temperature makes the draws, not the logits, decide the latents
+    let together = prior.sample(&Batch::new(&samples, Device::Cpu), 50.0, &mut rngs());
+    let mut one_by_one = Vec::new();
+    for (sample, rng) in samples.iter().zip(rngs().iter_mut()) {
+        one_by_one.extend(prior.sample(&Batch::new(std::slice::from_ref(sample), Device::Cpu), 50.0, std::slice::from_mut(rng)));
+    }
+    assert_eq!(together, one_by_one);
+    assert!(together.iter().any(|z| z != &together[0]), "different generators draw different latents: {together:?}");
+}
+
+#[test]
 fn save_load_round_trip_gives_identical_outputs() {
     let (g, coords) = graph();
     let dir = tempfile::tempdir().unwrap();
