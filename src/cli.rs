@@ -96,7 +96,7 @@ pub struct DockSettings {
     /// Reverse-diffusion steps.
     #[arg(long, default_value_t = 20)]
     pub steps: usize,
-    /// Random seed (runs are reproducible for a given seed, device and thread count).
+    /// Random seed (runs are reproducible for a given seed and device; on the CPU the thread count changes nothing).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     #[command(flatten)]

@@ -20,7 +20,7 @@ const GPU_EDGES_PER_CHUNK: usize = 400_000;
 
 /// Edge budget of one network call on the CPU: small enough that each layer's edge tensors stay
 /// in cache, which for a typical pocket means one pose per call (with one thread, docking the
-/// example sampled its 40 poses in 10 s instead of 16 s with the GPU's budget).
+/// example sampled its 40 poses in 9.1-10.5 s instead of 15.5-17.0 s with the GPU's budget).
 const CPU_EDGES_PER_CHUNK: usize = 20_000;
 
 /// The models, readable from several threads at once. Only [`map_chunks`] makes one, and its
@@ -41,10 +41,11 @@ impl ReadOnlyModels<'_> {
 /// Network calls `call(models, c)` for chunks `c` in `0..n_chunks`, without gradients, their
 /// results in chunk order. On a GPU they run one after another. On the CPU they spread over
 /// rayon's threads with one libtorch thread each: one pose's call is too small for libtorch
-/// to split well over threads (the example's sampling took 6.5-11 s on two threads split that
-/// way, against 10 s on one).
+/// to split well over threads (the example's sampling took 6.4-11.3 s on two threads split that
+/// way, against 9.1-10.5 s on one), and every call then computes as with `--threads 1`, so the
+/// thread count changes no result.
 fn map_chunks<R: Send>(models: &Models, n_chunks: usize, call: impl Fn(&Models, usize) -> R + Sync) -> Vec<R> {
-    if models.device.is_cuda() || n_chunks < 2 || rayon::current_num_threads() < 2 {
+    if models.device.is_cuda() || rayon::current_num_threads() < 2 {
         let _guard = tch::no_grad_guard();
         return (0..n_chunks).map(|c| call(models, c)).collect();
     }
