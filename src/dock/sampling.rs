@@ -63,6 +63,11 @@ fn map_chunks<R: Send>(models: &Models, n_chunks: usize, call: impl Fn(&Models, 
     out
 }
 
+/// The items of chunk `c` when `n` items are cut into chunks of `size`.
+fn chunk_range(c: usize, size: usize, n: usize) -> std::ops::Range<usize> {
+    c * size..n.min((c + 1) * size)
+}
+
 /// Cut-off of ligand-residue edges at translation sigma `sigma_tr`: 3 sigma + 10 Å capped at 25 Å
 /// (DiffDock: 3 sigma + 20 Å; tighter here for CPU speed, pockets are cropped to 20 Å anyway).
 pub fn cross_cutoff(sigma_tr: f64) -> f64 {
@@ -117,10 +122,11 @@ impl DiffusionScore for NetworkScorer<'_> {
         let chunk = chunk_size(self.graph, self.models.device);
         let (graph, schedule, latents) = (self.graph, &self.schedule, self.latents.as_deref());
         let chunks = map_chunks(self.models, poses.len().div_ceil(chunk), |models, c| -> Result<Vec<PoseScore>> {
-            let group = &poses[c * chunk..poses.len().min((c + 1) * chunk)];
+            let range = chunk_range(c, chunk, poses.len());
+            let group = &poses[range.clone()];
             let samples: Vec<PoseSample> = group.iter().map(|p| pose_sample(graph, p, t, schedule)).collect();
             let batch = Batch::new(&samples, models.device);
-            let flags = latents.map(|z| batch.latent_flags(&z[c * chunk..c * chunk + group.len()], m));
+            let flags = latents.map(|z| batch.latent_flags(&z[range], m));
             let pred = models.score.forward_t(&batch, flags.as_ref(), false);
             let tr = tensor_rows3(&pred.tr);
             let rot = tensor_rows3(&pred.rot);
@@ -176,10 +182,11 @@ pub fn sample_latents(
     let placed: Vec<Vec<Vec3>> = (0..n).map(|_| random_initial_pose(conformer, &graph.torsions, center, 0.0, rng)).collect();
     let seeds: Vec<u64> = (0..n).map(|_| rng.gen()).collect();
     let chunks = map_chunks(models, n.div_ceil(chunk), |models, c| {
-        let range = c * chunk..n.min((c + 1) * chunk);
+        let range = chunk_range(c, chunk, n);
         let samples: Vec<PoseSample> = placed[range.clone()].iter().map(|p| pose_sample(graph, p, 0.0, &schedule)).collect();
         let batch = Batch::new(&samples, models.device);
         let mut rngs: Vec<ChaCha8Rng> = seeds[range].iter().map(|&s| ChaCha8Rng::seed_from_u64(s)).collect();
+        // the prior is read through the call's `models`, which may be on another thread
         models.prior.as_ref().map_or_else(Vec::new, |prior| prior.sample(&batch, temperature, &mut rngs))
     });
     Some(chunks.into_iter().flatten().collect())
@@ -222,7 +229,7 @@ pub fn confidence_logits(models: &Models, graph: &ComplexGraph, protein: &Protei
     let contacts = models.confidence.iter().any(|m| m.reads_contacts()).then(|| ContactAtoms::of_protein(protein));
     let size = chunk_size(graph, models.device);
     let chunks = map_chunks(models, poses.len().div_ceil(size), |models, c| -> Option<Vec<f64>> {
-        let range = c * size..poses.len().min((c + 1) * size);
+        let range = chunk_range(c, size, poses.len());
         let group = &poses[range.clone()];
         let samples: Vec<PoseSample> = group.iter().map(|p| pose_sample(graph, p, 0.0, &schedule)).collect();
         let mut batch = Batch::new(&samples, models.device);
