@@ -856,7 +856,7 @@ where
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let mut csv = ResultsCsv::open(&out.join(Shard::csv_name(shard)))?;
     let todo: Vec<usize> =
-        (0..names.len()).filter(|&k| shard.map_or(true, |s| s.contains(k)) && !csv.is_done(&names[k])).collect();
+        (0..names.len()).filter(|&k| shard.is_none_or(|s| s.contains(k)) && !csv.is_done(&names[k])).collect();
     let bar = progress(quiet, todo.len() as u64, "docking");
     let (mut ok, mut failed) = (0, 0);
     for k in todo {

@@ -247,7 +247,7 @@ fn hotspot_centre(cloud: &[(Vec3, f64)], radius: f64) -> Vec3 {
     let seed = (radius > 0.0)
         .then(|| cloud.iter().map(|(c, _)| (*c, mass_near(c))).max_by(|a, b| a.1.total_cmp(&b.1)).map(|(c, _)| c))
         .flatten();
-    let in_hotspot = |p: &Vec3| seed.map_or(true, |c| within(p, &c));
+    let in_hotspot = |p: &Vec3| seed.is_none_or(|c| within(p, &c));
     let (sum, mass) = cloud.iter().filter(|(p, _)| in_hotspot(p)).fold((Vec3::zeros(), 0.0), |(s, m), (p, w)| (s + p * *w, m + w));
     sum / mass
 }

@@ -214,7 +214,7 @@ pub fn sample_poses(
     let initial: Vec<Vec<Vec3>> = (0..options.samples)
         .map(|_| random_initial_pose(conformer, &graph.torsions, center, options.initial_sigma, &mut rng))
         .collect();
-    let mut scorer = NetworkScorer::new(models, graph, latents.clone(), options.sampler.schedule.clone());
+    let mut scorer = NetworkScorer::new(models, graph, latents.clone(), options.sampler.schedule);
     let poses = sampler::sample(&mut scorer, initial, &graph.torsions, &options.sampler, &mut rng)?;
     Ok(SampledPoses { poses, latents })
 }

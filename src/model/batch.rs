@@ -228,8 +228,8 @@ impl Batch {
                 ref_a.push(lig_off + ra as i64);
                 ref_b.push(lig_off + rb as i64);
             }
-            node_complex_lig.extend(std::iter::repeat(c as i64).take(nl as usize));
-            node_complex_res.extend(std::iter::repeat(c as i64).take(nr as usize));
+            node_complex_lig.extend(std::iter::repeat_n(c as i64, nl as usize));
+            node_complex_res.extend(std::iter::repeat_n(c as i64, nr as usize));
             lig_off += nl;
             res_off += nr;
         }

@@ -272,7 +272,7 @@ pub fn segment_sum(x: &Tensor, segment: &Tensor, n_segments: i64) -> Tensor {
 pub fn segment_mean(x: &Tensor, segment: &Tensor, n_segments: i64) -> Tensor {
     let count = segment_sum(&Tensor::ones([x.size()[0]], (x.kind(), x.device())), segment, n_segments).clamp_min(1.0);
     let mut shape = vec![n_segments];
-    shape.extend(std::iter::repeat(1).take(x.dim() - 1));
+    shape.extend(std::iter::repeat_n(1, x.dim() - 1));
     segment_sum(x, segment, n_segments) / count.view(shape.as_slice())
 }
 

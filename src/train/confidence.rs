@@ -718,7 +718,7 @@ mod tests {
         let start = vs.variables();
         assert!(kept.variables().iter().all(|(name, t)| t.equal(&start[name])), "no epoch beat the init model, so it is kept");
         let other = ConfidenceTrainConfig { model: cfg.model.with_contacts(), ..tuned };
-        let err = train_confidence(&complexes, &poses, &complexes, &poses, &other, run.path(), Device::Cpu, &mut |_| {}).err().expect("refused");
+        let err = train_confidence(&complexes, &poses, &complexes, &poses, &other, run.path(), Device::Cpu, &mut |_| {}).expect_err("refused");
         assert!(err.to_string().contains("--init"), "{err}");
     }
 

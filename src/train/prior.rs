@@ -126,7 +126,7 @@ pub fn train_prior(
         state.seconds = start.elapsed().as_secs_f64();
         state.history.push((state.epoch, state.step, sum / n.max(1) as f64, Some(-val_loss)));
         log(&format!("prior epoch {} train CE {:.4} val CE {:.4}", epoch + 1, sum / n.max(1) as f64, val_loss));
-        if state.best_metric.map_or(true, |b| -val_loss > b) {
+        if state.best_metric.is_none_or(|b| -val_loss > b) {
             state.best_metric = Some(-val_loss);
             save_network(&best, "prior", &cfg.model, &vs)?;
             state.save(&run.join("prior_state"))?;
