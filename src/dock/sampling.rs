@@ -12,6 +12,7 @@ use crate::physics::ContactAtoms;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
+use std::ops::Range;
 use tch::{Device, Kind, Tensor};
 
 /// Edge budget of one network call on a GPU; larger pose sets are split into chunks of this
@@ -38,16 +39,18 @@ impl ReadOnlyModels<'_> {
     }
 }
 
-/// Network calls `call(models, c)` for chunks `c` in `0..n_chunks`, without gradients, their
-/// results in chunk order. On a GPU they run one after another. On the CPU they spread over
+/// Network calls `call(models, range)` over `0..n` items cut into chunks of `size`, without
+/// gradients, their results in chunk order. On a GPU they run one after another. On the CPU they spread over
 /// rayon's threads with one libtorch thread each: one pose's call is too small for libtorch
 /// to split well over threads (the example's sampling took 6.4-11.3 s on two threads split that
 /// way, against 9.1-10.5 s on one), and every call then computes as with `--threads 1`, so the
 /// thread count changes no result.
-fn map_chunks<R: Send>(models: &Models, n_chunks: usize, call: impl Fn(&Models, usize) -> R + Sync) -> Vec<R> {
+fn map_chunks<R: Send>(models: &Models, n: usize, size: usize, call: impl Fn(&Models, Range<usize>) -> R + Sync) -> Vec<R> {
+    let range = |c: usize| c * size..n.min((c + 1) * size);
+    let n_chunks = n.div_ceil(size);
     if models.device.is_cuda() || rayon::current_num_threads() < 2 {
         let _guard = tch::no_grad_guard();
-        return (0..n_chunks).map(|c| call(models, c)).collect();
+        return (0..n_chunks).map(|c| call(models, range(c))).collect();
     }
     let shared = ReadOnlyModels(models);
     let threads = tch::get_num_threads();
@@ -56,16 +59,11 @@ fn map_chunks<R: Send>(models: &Models, n_chunks: usize, call: impl Fn(&Models, 
         .map(|c| {
             let _guard = tch::no_grad_guard();
             tch::set_num_threads(1); // this thread's own libtorch and MKL thread count
-            call(shared.get(), c)
+            call(shared.get(), range(c))
         })
         .collect();
     tch::set_num_threads(threads); // the count that threads started later begin with
     out
-}
-
-/// The items of chunk `c` when `n` items are cut into chunks of `size`.
-fn chunk_range(c: usize, size: usize, n: usize) -> std::ops::Range<usize> {
-    c * size..n.min((c + 1) * size)
 }
 
 /// Cut-off of ligand-residue edges at translation sigma `sigma_tr`: 3 sigma + 10 Å capped at 25 Å
@@ -121,8 +119,7 @@ impl DiffusionScore for NetworkScorer<'_> {
         let n_tor = self.graph.torsions.len();
         let chunk = chunk_size(self.graph, self.models.device);
         let (graph, schedule, latents) = (self.graph, &self.schedule, self.latents.as_deref());
-        let chunks = map_chunks(self.models, poses.len().div_ceil(chunk), |models, c| -> Result<Vec<PoseScore>> {
-            let range = chunk_range(c, chunk, poses.len());
+        let chunks = map_chunks(self.models, poses.len(), chunk, |models, range| -> Result<Vec<PoseScore>> {
             let group = &poses[range.clone()];
             let samples: Vec<PoseSample> = group.iter().map(|p| pose_sample(graph, p, t, schedule)).collect();
             let batch = Batch::new(&samples, models.device);
@@ -139,11 +136,7 @@ impl DiffusionScore for NetworkScorer<'_> {
                 })
                 .collect())
         });
-        let mut out = Vec::with_capacity(poses.len());
-        for scores in chunks {
-            out.extend(scores?);
-        }
-        Ok(out)
+        Ok(chunks.into_iter().collect::<Result<Vec<_>>>()?.concat())
     }
 }
 
@@ -181,8 +174,7 @@ pub fn sample_latents(
     let chunk = chunk_size(graph, models.device);
     let placed: Vec<Vec<Vec3>> = (0..n).map(|_| random_initial_pose(conformer, &graph.torsions, center, 0.0, rng)).collect();
     let seeds: Vec<u64> = (0..n).map(|_| rng.gen()).collect();
-    let chunks = map_chunks(models, n.div_ceil(chunk), |models, c| {
-        let range = chunk_range(c, chunk, n);
+    let chunks = map_chunks(models, n, chunk, |models, range| {
         let samples: Vec<PoseSample> = placed[range.clone()].iter().map(|p| pose_sample(graph, p, 0.0, &schedule)).collect();
         let batch = Batch::new(&samples, models.device);
         let mut rngs: Vec<ChaCha8Rng> = seeds[range].iter().map(|&s| ChaCha8Rng::seed_from_u64(s)).collect();
@@ -228,8 +220,7 @@ pub fn confidence_logits(models: &Models, graph: &ComplexGraph, protein: &Protei
     let schedule = NoiseSchedule::default();
     let contacts = models.confidence.iter().any(|m| m.reads_contacts()).then(|| ContactAtoms::of_protein(protein));
     let size = chunk_size(graph, models.device);
-    let chunks = map_chunks(models, poses.len().div_ceil(size), |models, c| -> Option<Vec<f64>> {
-        let range = chunk_range(c, size, poses.len());
+    let chunks = map_chunks(models, poses.len(), size, |models, range| -> Option<Vec<f64>> {
         let group = &poses[range.clone()];
         let samples: Vec<PoseSample> = group.iter().map(|p| pose_sample(graph, p, 0.0, &schedule)).collect();
         let mut batch = Batch::new(&samples, models.device);
