@@ -7,7 +7,8 @@ use disco_dock::bench::{
     conformer_rows, read_report, run_benchmark, summarise, summary_lines, write_conformer_rows, BenchOptions, BenchOutputs, BenchPocket,
 };
 use disco_dock::chem::conformer::{prepare_conformers, prepare_ligand, ConformerOptions, PreparedLigand};
-use disco_dock::chem::{centroid, Protein, Vec3};
+use disco_dock::chem::{centroid, Ligand, Protein, Vec3};
+use disco_dock::dock::templates::Template;
 use disco_dock::diffusion::sampler::{SamplerConfig, Temperature};
 use disco_dock::dock::models::{default_model_dir, InferenceDefaults, Models};
 use disco_dock::dock::output::{pose_properties, summary_table, write_outputs};
@@ -155,6 +156,20 @@ pub struct DockSettings {
     /// sampling.json, else 0].
     #[arg(long)]
     pub search_potential_weight: Option<f64>,
+    /// Energy ranking: kcal/mol subtracted per unit of a pose's overlap (0 to 1) with template
+    /// ligands: the ligands of homologous complexes in the model's templates.json.gz and any
+    /// --reference ligand (0: ignored) [default: the model's sampling.json, else 0].
+    #[arg(long)]
+    pub template_weight: Option<f64>,
+    /// Weight (kcal/mol per ligand atom on a template atom) of a bias towards template ligands
+    /// in the energy that refinement and the Monte Carlo search minimise inside pocket boxes (0:
+    /// none; reported and ranked energies never include it) [default: the model's sampling.json,
+    /// else 0].
+    #[arg(long)]
+    pub search_template_weight: Option<f64>,
+    /// Do not look for template ligands in the model's library.
+    #[arg(long)]
+    pub no_templates: bool,
     /// Blind docking (no box): dock into this many of the pockets found on the protein surface,
     /// sharing the samples (0: sample over the whole protein).
     #[arg(long, default_value_t = disco_dock::dock::DEFAULT_BLIND_POCKETS)]
@@ -217,8 +232,28 @@ pub struct DockCmd {
     /// Write poses with hydrogens placed by RDKit.
     #[arg(long)]
     pub hydrogens: bool,
+    /// Reference ligands in the protein's frame (SDF/MOL, MOL2 or PDBQT with 3D coordinates,
+    /// e.g. a co-crystallised ligand of a related compound): templates whose overlap ranking and
+    /// search reward, with the library's (--template-weight, --search-template-weight).
+    #[arg(long)]
+    pub reference: Option<PathBuf>,
     #[command(flatten)]
     pub settings: DockSettings,
+}
+
+/// The reference ligands of a file as templates (their input coordinates, no conformer made).
+fn reference_templates(path: &Path) -> Result<Vec<Template>> {
+    let records = read_ligand_file(path)?;
+    let options = ConformerOptions { generate: false, ..Default::default() };
+    records
+        .iter()
+        .map(|r| {
+            let ligand = prepare_ligand(r, &options)?;
+            let coords = ligand.reference.clone().ok_or_else(|| disco_dock::Error::invalid(path.display().to_string(), format!("{}: a reference ligand needs 3D coordinates", r.name)))?;
+            Ok(Template::from_ligand(&r.name, &Ligand { coords, ..ligand.ligand }))
+        })
+        .collect::<disco_dock::Result<_>>()
+        .map_err(Into::into)
 }
 
 #[derive(Args, Debug)]
@@ -465,6 +500,13 @@ pub enum TrainCmd {
         #[arg(long, default_value_t = 300)]
         epochs: usize,
     },
+    /// The template library (`templates.json.gz` in <run>/best): each training complex's
+    /// sequence, pocket C-alphas and crystal ligand, so that docking a homologous protein can
+    /// reward poses overlapping its known ligands (`--template-weight`).
+    Templates {
+        #[command(flatten)]
+        data: TrainData,
+    },
     /// The confidence model (needs score network and prior in <run>/best).
     Confidence {
         #[command(flatten)]
@@ -599,6 +641,8 @@ fn inference_settings(settings: &DockSettings, models: &Models) -> InferenceDefa
     out.confidence_weight = settings.confidence_weight.unwrap_or(out.confidence_weight);
     out.potential_weight = settings.potential_weight.unwrap_or(out.potential_weight);
     out.search_potential_weight = settings.search_potential_weight.unwrap_or(out.search_potential_weight);
+    out.template_weight = settings.template_weight.unwrap_or(out.template_weight);
+    out.search_template_weight = settings.search_template_weight.unwrap_or(out.search_template_weight);
     let t = &mut out.temperatures;
     let fields: [(&Option<Vec<f64>>, fn(&mut Temperature) -> &mut f64); 3] =
         [(&settings.temp_sampling, |t| &mut t.sampling), (&settings.temp_psi, |t| &mut t.psi), (&settings.temp_sigma_data, |t| &mut t.sigma_data)];
@@ -622,7 +666,7 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
     if !(tuned.latent_temperature > 0.0 && tuned.latent_temperature.is_finite()) {
         bail!("--latent-temperature must be a positive number, got {}", tuned.latent_temperature);
     }
-    for (option, weight) in [("--population-weight", tuned.population_weight), ("--confidence-weight", tuned.confidence_weight), ("--potential-weight", tuned.potential_weight), ("--search-potential-weight", tuned.search_potential_weight)] {
+    for (option, weight) in [("--population-weight", tuned.population_weight), ("--confidence-weight", tuned.confidence_weight), ("--potential-weight", tuned.potential_weight), ("--search-potential-weight", tuned.search_potential_weight), ("--template-weight", tuned.template_weight), ("--search-template-weight", tuned.search_template_weight)] {
         if !(weight >= 0.0 && weight.is_finite()) {
             bail!("{option} must be a number of at least 0, got {weight}");
         }
@@ -654,6 +698,8 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
         explore_fraction: settings.explore_fraction,
         explore_conformers: tuned.explore_conformers,
         search_potential: models.potential.as_ref().filter(|_| tuned.search_potential_weight > 0.0).map(|p| (std::sync::Arc::new(p.clone()), tuned.search_potential_weight)),
+        templates: models.templates.clone().filter(|_| !settings.no_templates && (tuned.template_weight > 0.0 || tuned.search_template_weight > 0.0)),
+        search_template_weight: tuned.search_template_weight,
         ..Default::default()
     })
 }
@@ -690,7 +736,17 @@ fn run_dock(cmd: &DockCmd, quiet: bool) -> Result<()> {
     let protein = read_protein(&cmd.protein)?;
     let pocket = pocket(&cmd.settings.pocket)?;
     let options = dock_options(&cmd.settings, &models)?;
-    let target = Target::new(&protein, &pocket, &options)?;
+    let target = match &cmd.reference {
+        None => Target::new(&protein, &pocket, &options)?,
+        Some(path) => {
+            if options.weights.template == 0.0 && options.search_template_weight == 0.0 {
+                bail!("--reference needs --template-weight or --search-template-weight above 0 (the model's sampling.json sets neither)");
+            }
+            let mut templates = reference_templates(path)?;
+            templates.extend(options.templates.as_ref().map(|library| library.find(&protein)).unwrap_or_default());
+            Target::with_templates(&protein, &pocket, &options, templates)?
+        }
+    };
     let records = read_ligand_argument(&cmd.ligand)?;
     let names = unique_names(&records.iter().map(|r| r.name.clone()).collect::<Vec<_>>());
     let mut failures = 0;
@@ -1157,6 +1213,22 @@ fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
             let path = best.join("potential.json");
             potential.save(&path)?;
             log(&format!("train potential: {} complexes in {:.1} s; wrote {}", potential.complexes, start.elapsed().as_secs_f64(), path.display()));
+        }
+        TrainCmd::Templates { data } => {
+            device("cpu", data.threads)?;
+            let mut log = logger(&data.run, quiet)?;
+            let start = Instant::now();
+            let mut ids = read_split(&data.train_split)?;
+            ids.truncate(data.limit.unwrap_or(usize::MAX));
+            let (library, failures) = train::templates::build_library(&data.data, &ids);
+            for (id, e) in &failures {
+                log(&format!("{id}: {e}"));
+            }
+            let (_, best) = train::run_dirs(&data.run);
+            std::fs::create_dir_all(&best)?;
+            let path = best.join(disco_dock::dock::templates::TEMPLATES_FILE);
+            library.save(&path)?;
+            log(&format!("train templates: {} complexes ({} failed) in {:.1} s; wrote {}", library.entries.len(), failures.len(), start.elapsed().as_secs_f64(), path.display()));
         }
         TrainCmd::Confidence { data, complexes, samples, val_complexes, refine, docking, search_steps, steps, evaluate_only, contacts, natives, structure_only, train_poses, val_poses, init, lr } => {
             let dev = device(&data.device, data.threads)?;

@@ -205,6 +205,8 @@ pub struct PoseRow {
     pub energy: Option<f64>,
     /// Learned pair-potential score, when the model has a potential.
     pub potential: Option<f64>,
+    /// Overlap with the complex's template ligands, when it has any.
+    pub template: Option<f64>,
     /// PoseBusters-style validity.
     pub pb_valid: Option<bool>,
     /// Other poses within 2 Å of this one.
@@ -272,7 +274,9 @@ pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCach
     let blind = matches!(pocket, Pocket::Blind);
     let ligands = bench_conformers(&files, &complex.ligand, &conformer, options.dock.conformers_for(blind), options.dock.candidates_for(blind))?;
     let start = Instant::now();
-    let target = Target::new(&complex.protein, &pocket, &options.dock)?;
+    // a complex of the template library must not find its own ligand
+    let templates = options.dock.templates.as_ref().map(|library| library.find(&complex.protein)).unwrap_or_default();
+    let target = Target::with_templates(&complex.protein, &pocket, &options.dock, templates.into_iter().filter(|t| t.id != id).collect())?;
     let result = dock_conformers(models, &target, &ligands, &options.dock)?;
     let seconds = start.elapsed().as_secs_f64();
     let crystal_min = crystal_minimum(&target, &complex.ligand, &crystal);
@@ -294,6 +298,7 @@ pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCach
             affinity: p.affinity,
             energy: p.energy,
             potential: p.potential,
+            template: p.template,
             pb_valid: p.pb_valid(),
             population: p.population,
             drift: p.drift,

@@ -6,6 +6,7 @@ pub mod output;
 pub mod pockets;
 pub mod sampling;
 pub mod screen;
+pub mod templates;
 
 use crate::chem::conformer::PreparedLigand;
 use crate::chem::{centroid, Protein, Vec3};
@@ -21,6 +22,7 @@ use rand_chacha::ChaCha8Rng;
 use models::{InferenceDefaults, Models};
 use rayon::prelude::*;
 use sampling::{confidence_logits, sample_poses, SamplingOptions};
+use templates::{template_overlap, Template, TemplateLibrary};
 use serde::Serialize;
 use std::time::Instant;
 
@@ -104,6 +106,12 @@ pub struct DockOptions {
     /// A learned pair potential and its weight added to the energy that refinement and the
     /// search minimise in pocket boxes ([`VinaScorer::with_potential`]; none: Vina alone).
     pub search_potential: Option<(std::sync::Arc<PairPotential>, f64)>,
+    /// Known complexes whose ligands, where their protein is homologous, become the target's
+    /// templates ([`Target::templates`]; none: no templates).
+    pub templates: Option<std::sync::Arc<TemplateLibrary>>,
+    /// Weight (kcal/mol per ligand atom) of the bias towards template ligands that refinement
+    /// and the search minimise in pocket boxes ([`VinaScorer::with_template_bias`]; 0: none).
+    pub search_template_weight: f64,
     /// RDKit conformers docked per ligand in a given box ([`dock_conformers`]): the samples are
     /// shared among them and all poses ranked together.
     pub conformers: usize,
@@ -142,7 +150,7 @@ impl DockOptions {
 
 impl Default for DockOptions {
     fn default() -> Self {
-        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, ranking: Ranking::Energy, weights: RankWeights::default(), crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS, explore_fraction: EXPLORE_FRACTION, explore_conformers: 0, search_potential: None, conformers: 1, blind_conformers: 1, conformer_candidates: 1, blind_conformer_candidates: 1 }
+        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, ranking: Ranking::Energy, weights: RankWeights::default(), crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS, explore_fraction: EXPLORE_FRACTION, explore_conformers: 0, search_potential: None, templates: None, search_template_weight: 0.0, conformers: 1, blind_conformers: 1, conformer_candidates: 1, blind_conformer_candidates: 1 }
     }
 }
 
@@ -157,24 +165,27 @@ pub struct RankWeights {
     pub confidence: f64,
     /// Added times the pose's learned pair-potential score (no effect on poses without one).
     pub potential: f64,
+    /// Subtracted times the pose's overlap with template ligands (0 to 1; no effect without
+    /// templates).
+    pub template: f64,
 }
 
 impl Default for RankWeights {
     fn default() -> Self {
-        RankWeights { population: models::DEFAULT_POPULATION_WEIGHT, confidence: models::DEFAULT_CONFIDENCE_WEIGHT, potential: models::DEFAULT_POTENTIAL_WEIGHT }
+        RankWeights { population: models::DEFAULT_POPULATION_WEIGHT, confidence: models::DEFAULT_CONFIDENCE_WEIGHT, potential: models::DEFAULT_POTENTIAL_WEIGHT, template: 0.0 }
     }
 }
 
 impl RankWeights {
-    /// Energy-ranking key of a pose: energy less the population and confidence terms, plus the
-    /// pair-potential term.
+    /// Energy-ranking key of a pose: energy less the population, confidence and template terms,
+    /// plus the pair-potential term.
     fn key(&self, pose: &DockedPose) -> f64 {
         let Some(energy) = pose.energy else { return f64::MAX };
         let logit = pose.confidence.map_or(0.0, |c| {
             let c = c.clamp(1e-6, 1.0 - 1e-6);
             (c / (1.0 - c)).ln()
         });
-        energy - self.population * (pose.population as f64).ln_1p() - self.confidence * logit + self.potential * pose.potential.unwrap_or(0.0)
+        energy - self.population * (pose.population as f64).ln_1p() - self.confidence * logit + self.potential * pose.potential.unwrap_or(0.0) - self.template * pose.template.unwrap_or(0.0)
     }
 }
 
@@ -200,6 +211,9 @@ pub struct DockedPose {
     /// Score of the model's learned pair potential (kcal/mol, lower is better), which ranking
     /// adds to the energy; none without a potential in the model folder.
     pub potential: Option<f64>,
+    /// Overlap (0 to 1) with the best template ligand of the target ([`template_overlap`]),
+    /// which ranking rewards; none without templates.
+    pub template: Option<f64>,
     /// Other poses of the same docking run within [`POPULATION_RMSD`] of this one: how often
     /// independent samples reached this binding mode (AutoDock's cluster population).
     pub population: usize,
@@ -264,6 +278,9 @@ pub struct Target {
     pub sites: Vec<Site>,
     /// Whether it was prepared for blind docking (no box given).
     pub blind: bool,
+    /// Ligands of homologous known complexes (and references the user gave) in the protein's
+    /// frame, whose overlap with a pose ranking rewards.
+    pub templates: Vec<Template>,
 }
 
 impl Target {
@@ -271,26 +288,53 @@ impl Target {
     /// docks into the best `options.blind_pockets` of them (25 Å boxes), or into the whole
     /// protein when that is 0 or no pocket is found.
     pub fn new(protein: &Protein, pocket: &Pocket, options: &DockOptions) -> Result<Target> {
+        let templates = options.templates.as_ref().map(|library| library.find(protein)).unwrap_or_default();
+        if !templates.is_empty() {
+            log::info!("{}: {} template ligands from homologous complexes (best: {})", protein.name, templates.len(), templates[0].id);
+        }
+        Target::with_templates(protein, pocket, options, templates)
+    }
+
+    /// [`Target::new`] with the given template ligands (in the protein's frame) instead of those
+    /// found in `options.templates`.
+    pub fn with_templates(protein: &Protein, pocket: &Pocket, options: &DockOptions, templates: Vec<Template>) -> Result<Target> {
         let sites = match pocket {
-            Pocket::Box { .. } => vec![Site::new(protein, pocket, options)?],
+            Pocket::Box { .. } => vec![Site::new(protein, pocket, options, &templates)?],
             Pocket::Blind => {
                 let found = if options.blind_pockets > 0 { find_pockets(protein, &PocketSearch::default()) } else { Vec::new() };
-                log::info!("{}: {} pockets found, docking into {}", protein.name, found.len(), found.len().min(options.blind_pockets).max(1));
-                let boxes: Vec<Pocket> = found
-                    .iter()
-                    .take(options.blind_pockets)
-                    .map(|site| Pocket::Box { center: site.center, size: Vec3::repeat(SITE_BOX) })
-                    .collect();
+                let centres = blind_centres(found.iter().map(|site| site.center).collect(), &templates, options.blind_pockets);
+                log::info!("{}: {} pockets found, docking into {}", protein.name, found.len(), centres.len().max(1));
+                let boxes: Vec<Pocket> = centres.into_iter().map(|center| Pocket::Box { center, size: Vec3::repeat(SITE_BOX) }).collect();
                 if boxes.is_empty() {
                     check_blind_size(protein)?;
-                    vec![Site::new(protein, &Pocket::Blind, options)?]
+                    vec![Site::new(protein, &Pocket::Blind, options, &templates)?]
                 } else {
-                    boxes.iter().map(|b| Site::new(protein, b, options)).collect::<Result<_>>()?
+                    boxes.iter().map(|b| Site::new(protein, b, options, &templates)).collect::<Result<_>>()?
                 }
             }
         };
-        Ok(Target { full: protein.clone(), sites, blind: matches!(pocket, Pocket::Blind) })
+        Ok(Target { full: protein.clone(), sites, blind: matches!(pocket, Pocket::Blind), templates })
     }
+}
+
+/// Pockets whose centres lie within this distance (Å) of the template site count as that site.
+const TEMPLATE_SITE_MERGE: f64 = 6.0;
+
+/// The centre of the ligand site most templates agree on: the template ligand centroid with the
+/// most others within [`TEMPLATE_SITE_MERGE`] (ties: the best superposed template); none without
+/// templates.
+fn template_site(templates: &[Template]) -> Option<Vec3> {
+    let centres: Vec<Vec3> = templates.iter().map(|t| centroid(&t.atoms.iter().map(|a| a.1).collect::<Vec<_>>())).collect();
+    let support = |c: &Vec3| centres.iter().filter(|d| (*d - c).norm() < TEMPLATE_SITE_MERGE).count();
+    // max_by_key keeps the last maximum; reversing keeps the first (best superposed) one
+    centres.iter().rev().max_by_key(|c| support(c)).copied()
+}
+
+/// Blind docking's site centres: the `n` best pockets found, led by the template site when the
+/// protein has templates (a found pocket near it gives way to it).
+fn blind_centres(found: Vec<Vec3>, templates: &[Template], n: usize) -> Vec<Vec3> {
+    let Some(site) = template_site(templates).filter(|_| n > 0) else { return found.into_iter().take(n).collect() };
+    std::iter::once(site).chain(found.into_iter().filter(|c| (c - site).norm() >= TEMPLATE_SITE_MERGE)).take(n).collect()
 }
 
 /// Blind docking over the whole protein refuses proteins above [`MAX_RESIDUES`] amino acids
@@ -307,9 +351,10 @@ fn check_blind_size(protein: &Protein) -> Result<()> {
 }
 
 impl Site {
-    /// Crops residues near a box and builds its scoring box; for `Pocket::Blind`, the whole
-    /// protein with a scoring box around all C-alphas.
-    fn new(protein: &Protein, pocket: &Pocket, options: &DockOptions) -> Result<Site> {
+    /// Crops residues near a box and builds its scoring box (biased towards the `templates`
+    /// atoms inside it when `options.search_template_weight` says so); for `Pocket::Blind`, the
+    /// whole protein with a scoring box around all C-alphas.
+    fn new(protein: &Protein, pocket: &Pocket, options: &DockOptions, templates: &[Template]) -> Result<Site> {
         let (center, cropped, pbox) = match pocket {
             Pocket::Box { center, size } => {
                 let radius = size.max() / 2.0 + options.crop_margin;
@@ -328,6 +373,12 @@ impl Site {
             Some((potential, weight)) if !exact_scoring => s.with_potential(potential.clone(), *weight),
             _ => s,
         });
+        let inside = |p: &Vec3| (0..3).all(|k| (p[k] - pbox.centre[k]).abs() <= pbox.size[k] / 2.0);
+        let bias: Vec<(u8, Vec3)> = templates.iter().flat_map(|t| t.atoms.iter().copied()).filter(|(_, p)| inside(p)).collect();
+        let scorer = match scorer {
+            Some(s) if !exact_scoring && options.search_template_weight > 0.0 && !bias.is_empty() => Some(s.with_template_bias(std::sync::Arc::new(bias), options.search_template_weight)),
+            other => other,
+        };
         Ok(Site { pocket: pocket.clone(), protein: cropped, center, scorer, exact_scoring })
     }
 }
@@ -411,7 +462,7 @@ pub fn dock_conformers(models: &Models, target: &Target, ligands: &[PreparedLiga
                 continue;
             }
             match dock_site(models, &target.sites[k], &target.full, ligand, &site_options) {
-                Ok(poses) => found.extend(poses.into_iter().map(|p| DockedPose { site: k, conformer: c, ..p })),
+                Ok(poses) => found.extend(poses.into_iter().map(|p| DockedPose { site: k, conformer: c, template: pose_template(target, ligand, &p.coords), ..p })),
                 Err(e) => errors.push(e),
             }
         }
@@ -453,6 +504,12 @@ pub fn dock_conformers(models: &Models, target: &Target, ligands: &[PreparedLiga
         residues: best.protein.amino_acids().len(),
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// A pose's overlap with the target's template ligands; none without templates.
+fn pose_template(target: &Target, ligand: &PreparedLigand, coords: &[Vec3]) -> Option<f64> {
+    let elements: Vec<u8> = ligand.ligand.atoms.iter().map(|a| a.element).collect();
+    (!target.templates.is_empty()).then(|| template_overlap(&target.templates, &elements, coords))
 }
 
 /// Samples, refines, checks and scores poses of `ligand` in one site (unranked).
@@ -497,6 +554,7 @@ fn assemble_poses(models: &Models, site: &Site, full: &Protein, ligand: &Prepare
                 affinity: energy.map(|e| e.0),
                 energy: energy.map(|e| e.1),
                 potential,
+                template: None,
                 latents: latents.map(|l| l[i].clone()),
                 checks,
                 coords,
@@ -537,6 +595,7 @@ pub fn score_pose(models: &Models, target: &Target, ligand: &PreparedLigand, min
     let vina = VinaLigand::new(&ligand.ligand, ligand.torsions.len());
     let (coords, energy) = if minimize { local_minimum(site, &vina, ligand, &pose) } else { scored_as_is(site, &vina, ligand, &pose) };
     let mut poses = assemble_poses(models, site, &target.full, ligand, &vina, vec![(rmsd(&pose, &coords), coords, energy)], None);
+    poses[0].template = pose_template(target, ligand, &poses[0].coords);
     rank_poses(&mut poses, Ranking::Energy, &RankWeights::default());
     attach_confidence(models, target, ligand, &mut poses);
     Ok(DockResult {
@@ -711,6 +770,21 @@ mod tests {
     }
 
     #[test]
+    fn the_site_most_templates_agree_on_leads_blind_docking() {
+        let at = |x: f64, rmsd: f64| Template { id: format!("t{x}"), identity: 1.0, pocket_rmsd: rmsd, atoms: vec![(6, Vec3::new(x, 0.0, 0.0)), (8, Vec3::new(x + 1.0, 0.0, 0.0))] };
+        // the best superposed template sits alone at 30; two agree near 0
+        let templates = [at(30.0, 0.1), at(0.0, 0.5), at(1.0, 0.6)];
+        let site = template_site(&templates).unwrap();
+        assert!((site - Vec3::new(0.5, 0.0, 0.0)).norm() < 1e-9, "{site}");
+        let found = vec![Vec3::new(2.0, 0.0, 0.0), Vec3::new(50.0, 0.0, 0.0), Vec3::new(80.0, 0.0, 0.0)];
+        assert_eq!(blind_centres(found.clone(), &templates, 3), vec![site, found[1], found[2]], "the pocket near the template site gives way");
+        assert_eq!(blind_centres(found.clone(), &templates, 1), vec![site]);
+        assert_eq!(blind_centres(found.clone(), &[], 2), found[..2].to_vec(), "no templates: the pockets found");
+        assert!(blind_centres(found, &templates, 0).is_empty(), "0 pockets: the whole protein");
+        assert_eq!(template_site(&[]), None);
+    }
+
+    #[test]
     fn blind_docking_can_explore_with_the_first_conformers() {
         assert_eq!(exploring_conformers(2, 3, 1), 1);
         assert_eq!(exploring_conformers(2, 3, 0), 2);
@@ -783,8 +857,8 @@ mod tests {
         options.sampling.samples = 8;
         options.explore_conformers = 1;
         let protein = toy_protein(30);
-        let sites = [-5.0, 5.0].map(|z| Site::new(&protein, &Pocket::Box { center: Vec3::new(0.0, 0.0, z), size: Vec3::repeat(20.0) }, &options).unwrap());
-        let target = Target { full: protein, sites: sites.into(), blind: true };
+        let sites = [-5.0, 5.0].map(|z| Site::new(&protein, &Pocket::Box { center: Vec3::new(0.0, 0.0, z), size: Vec3::repeat(20.0) }, &options, &[]).unwrap());
+        let target = Target { full: protein, sites: sites.into(), blind: true, templates: Vec::new() };
         let result = dock_conformers(&models, &target, &ligands, &options).unwrap();
         // 4 exploring samples, 2 per site, by the first conformer; 4 in the leading site, 2 each
         let leader = result.poses.iter().find(|p| p.conformer == 1).unwrap().site;
@@ -809,11 +883,11 @@ mod tests {
             volume_overlap: 0.0,
             pb_valid: valid,
         };
-        DockedPose { rank: 0, site: 0, conformer: 0, population: 0, drift: 0.0, coords: vec![Vec3::repeat(tag)], confidence, affinity: Some(energy), energy: Some(energy), potential: None, latents: None, checks: Some(checks) }
+        DockedPose { rank: 0, site: 0, conformer: 0, population: 0, drift: 0.0, coords: vec![Vec3::repeat(tag)], confidence, affinity: Some(energy), energy: Some(energy), potential: None, template: None, latents: None, checks: Some(checks) }
     }
 
     fn weights(population: f64, confidence: f64) -> RankWeights {
-        RankWeights { population, confidence, potential: 0.0 }
+        RankWeights { population, confidence, potential: 0.0, template: 0.0 }
     }
 
     fn order(poses: &[DockedPose]) -> Vec<f64> {

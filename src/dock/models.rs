@@ -1,6 +1,7 @@
 //! The set of trained networks used for docking, loaded from a model folder
 //! (`score`, `prior`, `confidence`; each `<name>.json` + `<name>.safetensors`), with the
-//! learned pair potential of the ranking (`potential.json`, optional) and the inference
+//! learned pair potential of the ranking (`potential.json`, optional), the template library
+//! (`templates.json.gz`, optional) and the inference
 //! settings tuned for them on val (`sampling.json`, optional).
 
 use crate::diffusion::sampler::Temperatures;
@@ -8,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::model::store::{has_network, load_config, load_weights};
 use crate::model::{ConfidenceConfig, ConfidenceModel, LatentPrior, PriorConfig, ScoreConfig, ScoreModel};
 use crate::physics::PairPotential;
+use super::templates::{TemplateLibrary, TEMPLATES_FILE};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use tch::nn::VarStore;
@@ -25,6 +27,9 @@ pub struct Models {
     pub confidence: Vec<ConfidenceModel>,
     /// Pair potential added to the energy when ranking (`potential.json`; none: not used).
     pub potential: Option<PairPotential>,
+    /// Known complexes whose ligands become templates for homologous proteins
+    /// (`templates.json.gz`; none: no templates).
+    pub templates: Option<std::sync::Arc<TemplateLibrary>>,
     /// Device the networks live on.
     pub device: Device,
     /// Inference settings tuned for these networks (defaults of the docking commands).
@@ -69,6 +74,12 @@ pub struct InferenceDefaults {
     pub confidence_weight: f64,
     /// Weight of the learned pair potential added to the energy when ranking.
     pub potential_weight: f64,
+    /// Weight (kcal/mol) of a pose's overlap with template ligands (0 to 1) subtracted from the
+    /// energy when ranking.
+    pub template_weight: f64,
+    /// Weight (kcal/mol per ligand atom) of the bias towards template ligands that refinement
+    /// and the Monte Carlo search minimise in pocket boxes (0: none).
+    pub search_template_weight: f64,
     /// Weight of the learned pair potential added to the energy the refinement and Monte Carlo
     /// search minimise (pocket boxes; 0: they minimise the Vina-like energy alone).
     pub search_potential_weight: f64,
@@ -88,14 +99,14 @@ pub struct InferenceDefaults {
 
 impl Default for InferenceDefaults {
     fn default() -> Self {
-        InferenceDefaults { temperatures: Temperatures::default(), latent_temperature: 1.5, search_steps: DEFAULT_SEARCH_STEPS, population_weight: DEFAULT_POPULATION_WEIGHT, confidence_weight: DEFAULT_CONFIDENCE_WEIGHT, potential_weight: DEFAULT_POTENTIAL_WEIGHT, search_potential_weight: 0.0, conformers: 1, blind_conformers: 1, conformer_candidates: 1, blind_conformer_candidates: 1, explore_conformers: 0 }
+        InferenceDefaults { temperatures: Temperatures::default(), latent_temperature: 1.5, search_steps: DEFAULT_SEARCH_STEPS, population_weight: DEFAULT_POPULATION_WEIGHT, confidence_weight: DEFAULT_CONFIDENCE_WEIGHT, potential_weight: DEFAULT_POTENTIAL_WEIGHT, template_weight: 0.0, search_template_weight: 0.0, search_potential_weight: 0.0, conformers: 1, blind_conformers: 1, conformer_candidates: 1, blind_conformer_candidates: 1, explore_conformers: 0 }
     }
 }
 
 impl InferenceDefaults {
     /// The weights energy ranking uses with these settings.
     pub fn rank_weights(&self) -> super::RankWeights {
-        super::RankWeights { population: self.population_weight, confidence: self.confidence_weight, potential: self.potential_weight }
+        super::RankWeights { population: self.population_weight, confidence: self.confidence_weight, potential: self.potential_weight, template: self.template_weight }
     }
 
     /// File name inside a model folder.
@@ -174,13 +185,15 @@ impl Models {
         }
         let potential_path = dir.join(POTENTIAL_FILE);
         let potential = if potential_path.exists() { Some(PairPotential::load(&potential_path)?) } else { None };
+        let templates_path = dir.join(TEMPLATES_FILE);
+        let templates = if templates_path.exists() { Some(std::sync::Arc::new(TemplateLibrary::load(&templates_path)?)) } else { None };
         let defaults = InferenceDefaults::load(dir)?;
-        Ok(Models { score, prior, confidence, potential, device, defaults, _stores: stores })
+        Ok(Models { score, prior, confidence, potential, templates, device, defaults, _stores: stores })
     }
 
     /// Wraps networks built elsewhere (e.g. during training).
     pub fn from_parts(score: ScoreModel, prior: Option<LatentPrior>, confidence: Vec<ConfidenceModel>, device: Device) -> Models {
-        Models { score, prior, confidence, potential: None, device, defaults: InferenceDefaults::default(), _stores: Vec::new() }
+        Models { score, prior, confidence, potential: None, templates: None, device, defaults: InferenceDefaults::default(), _stores: Vec::new() }
     }
 }
 

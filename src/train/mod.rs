@@ -1,12 +1,14 @@
 //! Training: the score network with its latent encoder (end-to-end, DisCo-Diff), the
 //! autoregressive prior, the confidence model, and a knowledge-based pair potential from crystal
-//! contacts. Training resumes from checkpoints.
+//! contacts, and the template library of the training complexes. Training resumes from
+//! checkpoints.
 
 pub mod confidence;
 pub mod data;
 pub mod potential;
 pub mod prior;
 pub mod score;
+pub mod templates;
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
