@@ -33,7 +33,8 @@ pub const MIN_IDENTITY: f64 = 0.5;
 const MIN_PAIRS: usize = 8;
 
 /// Matched C-alphas farther apart than this (Å) after a first superposition are dropped and the
-/// superposition is redone (loops that moved, misaligned words).
+/// superposition is redone (loops that moved, misaligned words); fewer than [`MIN_PAIRS`] left
+/// and the template is not used.
 const OUTLIER: f64 = 2.0;
 
 /// Width (Å) of the Gaussian by which a pose atom overlaps a template atom.
@@ -181,7 +182,11 @@ impl TemplateEntry {
         let (mut r, mut t) = kabsch(&from, &to);
         let kept: Vec<bool> = from.iter().zip(&to).map(|(p, q)| (r * p + t - q).norm() < OUTLIER).collect();
         let n_kept = kept.iter().filter(|&&k| k).count();
-        if n_kept < from.len() && n_kept >= MIN_PAIRS {
+        if n_kept < MIN_PAIRS {
+            // the pocket moved, or the words matched the wrong residues
+            return None;
+        }
+        if n_kept < from.len() {
             let keep = |v: Vec<Vec3>| v.into_iter().zip(&kept).filter(|(_, &k)| k).map(|(p, _)| p).collect::<Vec<_>>();
             (from, to) = (keep(from), keep(to));
             (r, t) = kabsch(&from, &to);
