@@ -309,6 +309,29 @@ fn pockets_lists_the_imatinib_site_of_abl_first() {
 }
 
 /// The shared data folder (`../shared/data`), when present.
+#[test]
+fn a_reference_ligand_is_a_template_that_ranking_rewards_and_needs_a_weight() {
+    let (_tmp, m, o) = workspace();
+    let mut args = example_dock_args(&m, &o);
+    args.extend(["--reference", "examples/1iep/ligand.pdbqt"]);
+    let refused = disco(&args);
+    assert!(!refused.status.success(), "the small model's folder sets no template weight");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--template-weight"), "{}", String::from_utf8_lossy(&refused.stderr));
+    // a weight that outweighs the energies: the pose overlapping Vina's imatinib most comes first
+    let samples = args.iter().position(|&a| a == "--samples").unwrap();
+    args[samples + 1] = "4";
+    args.extend(["--template-weight", "1000"]);
+    let r = disco(&args);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let poses = Path::new(&o).join("poses.sdf");
+    let overlap: Vec<f64> = sdf_property(&poses, "template_overlap").iter().map(|v| v.parse().unwrap()).collect();
+    let valid = sdf_property(&poses, "pb_valid");
+    assert_eq!(overlap.len(), 4);
+    assert!(overlap.iter().all(|&t| (0.0..=1.0).contains(&t)));
+    let best_alike = overlap.iter().zip(&valid).filter(|(_, v)| **v == valid[0]).map(|(t, _)| *t).fold(0.0, f64::max);
+    assert_eq!(overlap[0], best_alike, "rank 1 overlaps most among poses of its validity: {overlap:?} {valid:?}");
+}
+
 fn shared_data() -> Option<PathBuf> {
     let dir = repo().join("../shared/data");
     if dir.join("splits/val.txt").is_file() {
@@ -417,4 +440,34 @@ fn a_pair_potential_is_learned_from_crystals_or_docked_poses_and_used_by_docking
     let r = disco(&args);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     assert!(std::fs::read_to_string(Path::new(&out).join("poses.sdf")).unwrap().contains("> <pair_potential>"));
+}
+
+#[test]
+fn a_template_library_is_built_from_a_split_and_a_benchmark_never_finds_its_own_complex() {
+    let Some(data) = shared_data() else { return };
+    let (tmp, model, _out) = workspace();
+    let id = std::fs::read_to_string(data.join("splits/val.txt")).unwrap().lines().next().unwrap().trim().to_string();
+    let split = tmp.path().join("one.txt");
+    std::fs::write(&split, format!("{id}\n")).unwrap();
+    let run = tmp.path().join("tmpl");
+    let r = disco(&["train", "templates", "--run", run.to_str().unwrap(), "--data", data.to_str().unwrap(), "--train-split", split.to_str().unwrap(), "--quiet"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    use disco_dock::dock::templates::{TemplateLibrary, TEMPLATES_FILE};
+    let mut library = TemplateLibrary::load(&run.join("best").join(TEMPLATES_FILE)).unwrap();
+    assert_eq!(library.entries.len(), 1);
+    assert!(!library.entries[0].pocket.is_empty() && !library.entries[0].ligand.is_empty());
+    // under its own id the complex is not its own template; under another id it is
+    let benchmark = |library: &TemplateLibrary| {
+        library.save(&Path::new(&model).join(TEMPLATES_FILE)).unwrap();
+        let poses = tmp.path().join("poses.csv");
+        let extra = ["--template-weight", "1", "--poses-out", poses.to_str().unwrap()];
+        benchmark_first_val_complex(tmp.path(), &data, &model, &tmp.path().join("cache.jsonl"), &extra);
+        let mut reader = csv::Reader::from_path(&poses).unwrap();
+        let column = reader.headers().unwrap().iter().position(|h| h == "template").unwrap();
+        reader.records().map(|r| r.unwrap()[column].to_string()).collect::<Vec<_>>()
+    };
+    assert!(benchmark(&library).iter().all(String::is_empty), "no template for the complex itself");
+    library.entries[0].id = "another".into();
+    let overlaps = benchmark(&library);
+    assert!(!overlaps.is_empty() && overlaps.iter().all(|t| t.parse::<f64>().is_ok_and(|t| (0.0..=1.0).contains(&t))), "{overlaps:?}");
 }

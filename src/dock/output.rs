@@ -30,6 +30,9 @@ pub fn pose_properties(pose: &DockedPose) -> Vec<(String, String)> {
     if let Some(u) = pose.potential {
         props.push(("pair_potential".into(), format!("{u:.3}")));
     }
+    if let Some(t) = pose.template {
+        props.push(("template_overlap".into(), format!("{t:.3}")));
+    }
     if let Some(c) = &pose.checks {
         props.push(("pb_valid".into(), c.pb_valid.to_string()));
         props.push(("min_protein_distance".into(), format!("{:.2}", c.min_protein_distance)));

@@ -148,8 +148,8 @@ impl TemplateEntry {
         }
     }
 
-    /// Template residue index -> target residue index, through words that occur once in each
-    /// sequence; `None` when the template holds fewer than `min_identity` of the target's words.
+    /// Template residue index -> target residue index, through words that occur as often in
+    /// each sequence (once, or once per chain of a homodimer); `None` when the template holds fewer than `min_identity` of the target's words.
     fn residue_map(&self, target: &HashMap<&[u8], Vec<usize>>, min_identity: f64) -> Option<(f64, HashMap<usize, usize>)> {
         let own = words(self.sequence.as_bytes());
         let shared = target.keys().filter(|w| own.contains_key(*w)).count();
@@ -159,10 +159,17 @@ impl TemplateEntry {
         }
         let mut map = HashMap::new();
         for (word, starts) in &own {
-            if let (&[s], Some(&[t])) = (starts.as_slice(), target.get(word).map(Vec::as_slice)) {
-                for o in 0..WORD {
-                    map.entry(s + o).or_insert(t + o);
+            // a word found as often in both pairs its occurrences in order (the chains of a
+            // homodimer, written in the same order)
+            match target.get(word) {
+                Some(t_starts) if t_starts.len() == starts.len() => {
+                    for (s, t) in starts.iter().zip(t_starts) {
+                        for o in 0..WORD {
+                            map.entry(s + o).or_insert(t + o);
+                        }
+                    }
                 }
+                _ => {}
             }
         }
         Some((identity, map))
@@ -252,6 +259,7 @@ pub fn template_overlap(templates: &[Template], elements: &[u8], pose: &[Vec3]) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chem::Residue;
     use crate::geometry::rmsd;
     use crate::model::tests::{toy_ligand, toy_protein};
     use nalgebra::{Rotation3, Unit};
@@ -301,6 +309,30 @@ mod tests {
         let partial = template_overlap(&found, &elements, &shifted);
         assert!(partial > 0.0 && partial < 0.7, "a pose 2 Å off overlaps less: {partial}");
         assert_eq!(template_overlap(&[], &elements, &coords), 0.0);
+    }
+
+    #[test]
+    fn a_homodimer_whose_words_occur_once_per_chain_still_finds_its_template() {
+        // chain B repeats chain A's sequence 30 Å away, so every word occurs twice
+        let chain = varied(30, 3);
+        let mut dimer = chain.clone();
+        let offset = dimer.atoms.len();
+        for (k, r) in chain.residues.iter().enumerate() {
+            let shift = |p: Vec3| p + Vec3::new(30.0, 0.0, 0.0);
+            dimer.residues.push(Residue { chain: "B".into(), ca: r.ca.map(shift), atoms: r.atoms.start + offset..r.atoms.end + offset, ..r.clone() });
+            for a in &chain.atoms[r.atoms.clone()] {
+                dimer.atoms.push(crate::chem::ProteinAtom { coord: shift(a.coord), residue: chain.residues.len() + k, ..a.clone() });
+            }
+        }
+        let (ligand, _) = toy_ligand("CC(=O)Nc1ccc(O)cc1");
+        let coords: Vec<Vec3> = ligand.coords.iter().map(|p| p + Vec3::new(15.0, 0.0, 0.0)).collect();
+        let r = Rotation3::from_axis_angle(&Unit::new_normalize(Vec3::new(0.0, 1.0, 1.0)), 0.7);
+        let t = Vec3::new(-4.0, 9.0, 2.0);
+        let library = TemplateLibrary { entries: vec![TemplateEntry::new("dimer", &moved(&dimer, &r, t), &ligand, &coords.iter().map(|p| r * p + t).collect::<Vec<_>>())] };
+        let found = library.find(&dimer);
+        assert_eq!(found.len(), 1);
+        let placed: Vec<Vec3> = found[0].atoms.iter().map(|a| a.1).collect();
+        assert!(rmsd(&placed, &coords) < 1e-3, "{}", rmsd(&placed, &coords));
     }
 
     #[test]

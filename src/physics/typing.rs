@@ -80,6 +80,24 @@ impl XsType {
         self as usize
     }
 
+    /// Atomic number of an atom of this type (0 for metals and other elements, which name no
+    /// one element).
+    pub fn element(self) -> u8 {
+        use XsType::*;
+        match self {
+            CarbonHydrophobic | CarbonPolar => 6,
+            NitrogenPolar | NitrogenDonor | NitrogenAcceptor | NitrogenDonorAcceptor => 7,
+            OxygenPolar | OxygenDonor | OxygenAcceptor | OxygenDonorAcceptor => 8,
+            Sulfur => 16,
+            Phosphorus => 15,
+            Fluorine => 9,
+            Chlorine => 17,
+            Bromine => 35,
+            Iodine => 53,
+            Metal | Other => 0,
+        }
+    }
+
     /// Vina's van der Waals radius in Å.
     pub fn radius(self) -> f64 {
         use XsType::*;

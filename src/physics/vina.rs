@@ -289,23 +289,6 @@ const TEMPLATE_SIGMA: f64 = 1.0;
 /// Overlap credit of a template atom of another element than the ligand atom.
 const TEMPLATE_OTHER_ELEMENT: f64 = 0.5;
 
-/// Atomic number of a ligand atom of XS type `t` (0 for metals and other elements).
-fn xs_element(t: XsType) -> u8 {
-    use XsType::*;
-    match t {
-        CarbonHydrophobic | CarbonPolar => 6,
-        NitrogenPolar | NitrogenDonor | NitrogenAcceptor | NitrogenDonorAcceptor => 7,
-        OxygenPolar | OxygenDonor | OxygenAcceptor | OxygenDonorAcceptor => 8,
-        Sulfur => 16,
-        Phosphorus => 15,
-        Fluorine => 9,
-        Chlorine => 17,
-        Bromine => 35,
-        Iodine => 53,
-        Metal | Other => 0,
-    }
-}
-
 impl VinaScorer {
     /// Default grid spacing (Vina's), in Å.
     pub const DEFAULT_SPACING: f64 = 0.375;
@@ -371,7 +354,7 @@ impl VinaScorer {
         let h = self.spacing;
         let reach = 3.0 * TEMPLATE_SIGMA;
         let mut bias = vec![0.0f64; nx * ny * nz];
-        let element = xs_element(t);
+        let element = t.element();
         for (e, q) in atoms.iter() {
             let credit = if *e == element && element != 0 { 1.0 } else { TEMPLATE_OTHER_ELEMENT };
             for i in lattice_range(q.x, reach, self.origin.x, h, nx) {
