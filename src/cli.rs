@@ -743,7 +743,7 @@ fn run_dock(cmd: &DockCmd, quiet: bool) -> Result<()> {
                 bail!("--reference needs --template-weight or --search-template-weight above 0 (the model's sampling.json sets neither)");
             }
             let mut templates = reference_templates(path)?;
-            templates.extend(options.templates.as_ref().map(|library| library.find(&protein)).unwrap_or_default());
+            templates.extend(options.library_templates(&protein));
             Target::with_templates(&protein, &pocket, &options, templates)?
         }
     };

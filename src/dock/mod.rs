@@ -126,6 +126,11 @@ pub struct DockOptions {
 }
 
 impl DockOptions {
+    /// The library's templates for `protein` (none without a library).
+    pub fn library_templates(&self, protein: &Protein) -> Vec<Template> {
+        self.templates.as_ref().map(|library| library.find(protein)).unwrap_or_default()
+    }
+
     /// Conformers to dock per ligand: [`DockOptions::blind_conformers`] for blind docking, else
     /// [`DockOptions::conformers`].
     pub fn conformers_for(&self, blind: bool) -> usize {
@@ -288,7 +293,7 @@ impl Target {
     /// docks into the best `options.blind_pockets` of them (25 Å boxes), or into the whole
     /// protein when that is 0 or no pocket is found.
     pub fn new(protein: &Protein, pocket: &Pocket, options: &DockOptions) -> Result<Target> {
-        let templates = options.templates.as_ref().map(|library| library.find(protein)).unwrap_or_default();
+        let templates = options.library_templates(protein);
         if !templates.is_empty() {
             log::info!("{}: {} template ligands from homologous complexes (best: {})", protein.name, templates.len(), templates[0].id);
         }
@@ -454,6 +459,7 @@ pub fn dock_conformers(models: &Models, target: &Target, ligands: &[PreparedLiga
     let run = |k: usize, samples: usize, batch: usize, ligands: &[PreparedLigand]| -> (Vec<DockedPose>, Vec<Error>) {
         let (mut found, mut errors) = (Vec::new(), Vec::new());
         for (c, ligand) in ligands.iter().enumerate() {
+            let elements: Vec<u8> = ligand.ligand.atoms.iter().map(|a| a.element).collect();
             let mut site_options = options.clone();
             site_options.sampling.samples = conformer_samples(samples, ligands.len(), c);
             site_options.sampling.sampler.seed = options.sampling.sampler.seed.wrapping_add(batch as u64 + CONFORMER_SEED_STRIDE * c as u64);
@@ -462,7 +468,7 @@ pub fn dock_conformers(models: &Models, target: &Target, ligands: &[PreparedLiga
                 continue;
             }
             match dock_site(models, &target.sites[k], &target.full, ligand, &site_options) {
-                Ok(poses) => found.extend(poses.into_iter().map(|p| DockedPose { site: k, conformer: c, template: pose_template(target, ligand, &p.coords), ..p })),
+                Ok(poses) => found.extend(poses.into_iter().map(|p| DockedPose { site: k, conformer: c, template: pose_template(target, &elements, &p.coords), ..p })),
                 Err(e) => errors.push(e),
             }
         }
@@ -507,9 +513,8 @@ pub fn dock_conformers(models: &Models, target: &Target, ligands: &[PreparedLiga
 }
 
 /// A pose's overlap with the target's template ligands; none without templates.
-fn pose_template(target: &Target, ligand: &PreparedLigand, coords: &[Vec3]) -> Option<f64> {
-    let elements: Vec<u8> = ligand.ligand.atoms.iter().map(|a| a.element).collect();
-    (!target.templates.is_empty()).then(|| template_overlap(&target.templates, &elements, coords))
+fn pose_template(target: &Target, elements: &[u8], coords: &[Vec3]) -> Option<f64> {
+    (!target.templates.is_empty()).then(|| template_overlap(&target.templates, elements, coords))
 }
 
 /// Samples, refines, checks and scores poses of `ligand` in one site (unranked).
@@ -595,7 +600,8 @@ pub fn score_pose(models: &Models, target: &Target, ligand: &PreparedLigand, min
     let vina = VinaLigand::new(&ligand.ligand, ligand.torsions.len());
     let (coords, energy) = if minimize { local_minimum(site, &vina, ligand, &pose) } else { scored_as_is(site, &vina, ligand, &pose) };
     let mut poses = assemble_poses(models, site, &target.full, ligand, &vina, vec![(rmsd(&pose, &coords), coords, energy)], None);
-    poses[0].template = pose_template(target, ligand, &poses[0].coords);
+    let elements: Vec<u8> = ligand.ligand.atoms.iter().map(|a| a.element).collect();
+    poses[0].template = pose_template(target, &elements, &poses[0].coords);
     rank_poses(&mut poses, Ranking::Energy, &RankWeights::default());
     attach_confidence(models, target, ligand, &mut poses);
     Ok(DockResult {
