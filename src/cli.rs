@@ -109,6 +109,12 @@ pub struct DockSettings {
     /// (0: refinement only) [default: the model's sampling.json, else 100].
     #[arg(long)]
     pub search_steps: Option<usize>,
+    /// Monte Carlo steps per rotatable bond: a flexible ligand is searched for the larger of
+    /// --search-steps and this times its torsions, at most three times --search-steps (0:
+    /// --search-steps for every ligand)
+    /// [default: the model's sampling.json, else 0].
+    #[arg(long)]
+    pub search_steps_per_torsion: Option<f64>,
     /// RDKit conformers (ETKDG seeds; bond lengths, angles, ring shapes) docked per ligand,
     /// sharing the samples; all poses are ranked together [default: the model's sampling.json
     /// (`conformers` in a box, `blind_conformers` blind), else 1].
@@ -631,6 +637,7 @@ fn pocket(settings: &BoxArgs) -> Result<Pocket> {
 fn inference_settings(settings: &DockSettings, models: &Models) -> InferenceDefaults {
     let mut out = models.defaults.clone();
     out.search_steps = settings.search_steps.unwrap_or(out.search_steps);
+    out.search_steps_per_torsion = settings.search_steps_per_torsion.unwrap_or(out.search_steps_per_torsion);
     out.conformers = settings.conformers.unwrap_or(out.conformers);
     out.blind_conformers = settings.conformers.unwrap_or(out.blind_conformers);
     out.conformer_candidates = settings.conformer_candidates.unwrap_or(out.conformer_candidates);
@@ -666,7 +673,7 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
     if !(tuned.latent_temperature > 0.0 && tuned.latent_temperature.is_finite()) {
         bail!("--latent-temperature must be a positive number, got {}", tuned.latent_temperature);
     }
-    for (option, weight) in [("--population-weight", tuned.population_weight), ("--confidence-weight", tuned.confidence_weight), ("--potential-weight", tuned.potential_weight), ("--search-potential-weight", tuned.search_potential_weight), ("--template-weight", tuned.template_weight), ("--search-template-weight", tuned.search_template_weight)] {
+    for (option, weight) in [("--population-weight", tuned.population_weight), ("--confidence-weight", tuned.confidence_weight), ("--potential-weight", tuned.potential_weight), ("--search-potential-weight", tuned.search_potential_weight), ("--template-weight", tuned.template_weight), ("--search-template-weight", tuned.search_template_weight), ("--search-steps-per-torsion", tuned.search_steps_per_torsion)] {
         if !(weight >= 0.0 && weight.is_finite()) {
             bail!("{option} must be a number of at least 0, got {weight}");
         }
@@ -687,6 +694,7 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
         sampling,
         refine: !settings.no_refine,
         search_steps: tuned.search_steps,
+        search_steps_per_torsion: tuned.search_steps_per_torsion,
         // the model's default never asks for more conformers than samples
         conformers: tuned.conformers.min(settings.samples.max(1)),
         blind_conformers: tuned.blind_conformers.min(settings.samples.max(1)),
@@ -1263,6 +1271,7 @@ fn run_train(cmd: &TrainCmd, quiet: bool) -> Result<()> {
                 let options = |seed: u64| DockOptions {
                     sampling: sampling_options(*samples, steps, seed, defaults),
                     search_steps: search_steps.unwrap_or(defaults.search_steps),
+                    search_steps_per_torsion: defaults.search_steps_per_torsion,
                     weights: defaults.rank_weights(),
                     ..Default::default()
                 };

@@ -78,6 +78,11 @@ impl std::str::FromStr for Ranking {
     }
 }
 
+/// A flexible ligand's search grows to at most this many times the base steps: three times was
+/// the most tried on training and val complexes, and a peptide-like ligand with 60 torsions
+/// would otherwise take minutes.
+pub const MAX_SEARCH_GROWTH: usize = 3;
+
 /// Docking settings.
 #[derive(Clone, Debug)]
 pub struct DockOptions {
@@ -88,6 +93,11 @@ pub struct DockOptions {
     /// Monte Carlo steps (mutate, minimise, accept) after refining each sampled pose; 0 only
     /// refines. Seeded from the sampling seed and the pose index.
     pub search_steps: usize,
+    /// Monte Carlo steps per torsion of the ligand: a flexible ligand is searched for
+    /// `max(search_steps, search_steps_per_torsion × torsions)` steps (at most
+    /// [`MAX_SEARCH_GROWTH`] × `search_steps`), as Vina's search grows with the degrees of
+    /// freedom (0: `search_steps` for every ligand).
+    pub search_steps_per_torsion: f64,
     /// Ranking rule.
     pub ranking: Ranking,
     /// Weights of the population and confidence terms in energy ranking.
@@ -126,6 +136,14 @@ pub struct DockOptions {
 }
 
 impl DockOptions {
+    /// Monte Carlo steps per sampled pose of a ligand with `torsions` rotatable bonds:
+    /// [`DockOptions::search_steps`], or more for a flexible ligand
+    /// ([`DockOptions::search_steps_per_torsion`]), at most [`MAX_SEARCH_GROWTH`] times as many.
+    pub fn search_steps_for(&self, torsions: usize) -> usize {
+        let grown = (self.search_steps_per_torsion * torsions as f64).round() as usize;
+        self.search_steps.max(grown.min(MAX_SEARCH_GROWTH * self.search_steps))
+    }
+
     /// The library's templates for `protein` (none without a library).
     pub fn library_templates(&self, protein: &Protein) -> Vec<Template> {
         self.templates.as_ref().map(|library| library.find(protein)).unwrap_or_default()
@@ -155,7 +173,7 @@ impl DockOptions {
 
 impl Default for DockOptions {
     fn default() -> Self {
-        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, ranking: Ranking::Energy, weights: RankWeights::default(), crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS, explore_fraction: EXPLORE_FRACTION, explore_conformers: 0, search_potential: None, templates: None, search_template_weight: 0.0, conformers: 1, blind_conformers: 1, conformer_candidates: 1, blind_conformer_candidates: 1 }
+        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, search_steps_per_torsion: 0.0, ranking: Ranking::Energy, weights: RankWeights::default(), crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS, explore_fraction: EXPLORE_FRACTION, explore_conformers: 0, search_potential: None, templates: None, search_template_weight: 0.0, conformers: 1, blind_conformers: 1, conformer_candidates: 1, blind_conformer_candidates: 1 }
     }
 }
 
@@ -680,7 +698,7 @@ fn finish_pose(
     let Some(scorer) = &site.scorer else { return (pose, None) };
     if options.refine {
         let refine = RefineOptions { exact: site.exact_scoring, ..Default::default() };
-        let search = SearchOptions { steps: options.search_steps, refine, ..Default::default() };
+        let search = SearchOptions { steps: options.search_steps_for(ligand.torsions.len()), refine, ..Default::default() };
         let mut rng = ChaCha8Rng::seed_from_u64(options.sampling.sampler.seed.wrapping_mul(0x9E37_79B9).wrapping_add(index as u64));
         if let Ok(r) = monte_carlo(scorer, vina, &ligand.torsions, &pose, &search, &mut rng) {
             return (r.coords, Some((r.energy.total, r.energy.objective())));
@@ -764,6 +782,17 @@ pub fn sampling_options(samples: usize, steps: usize, seed: u64, defaults: &Infe
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flexible_ligands_get_more_search_steps_and_rigid_ones_the_base() {
+        let plain = DockOptions { search_steps: 100, ..Default::default() };
+        assert_eq!((plain.search_steps_for(0), plain.search_steps_for(30)), (100, 100));
+        let scaled = DockOptions { search_steps: 100, search_steps_per_torsion: 15.0, ..Default::default() };
+        assert_eq!(scaled.search_steps_for(3), 100);
+        assert_eq!(scaled.search_steps_for(7), 105);
+        assert_eq!(scaled.search_steps_for(20), 300);
+        assert_eq!(scaled.search_steps_for(61), 300, "growth is capped");
+    }
 
     #[test]
     fn exploration_takes_its_share_at_least_one_per_site() {

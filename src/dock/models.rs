@@ -68,6 +68,9 @@ pub struct InferenceDefaults {
     pub latent_temperature: f64,
     /// Monte Carlo search steps per sampled pose.
     pub search_steps: usize,
+    /// Monte Carlo search steps per torsion for flexible ligands (0: `search_steps` for all;
+    /// [`super::DockOptions::search_steps_per_torsion`]).
+    pub search_steps_per_torsion: f64,
     /// Weight of ln(1 + population) subtracted from the energy when ranking (kcal/mol).
     pub population_weight: f64,
     /// Weight of the confidence logit subtracted from the energy when ranking (kcal/mol).
@@ -99,7 +102,7 @@ pub struct InferenceDefaults {
 
 impl Default for InferenceDefaults {
     fn default() -> Self {
-        InferenceDefaults { temperatures: Temperatures::default(), latent_temperature: 1.5, search_steps: DEFAULT_SEARCH_STEPS, population_weight: DEFAULT_POPULATION_WEIGHT, confidence_weight: DEFAULT_CONFIDENCE_WEIGHT, potential_weight: DEFAULT_POTENTIAL_WEIGHT, template_weight: 0.0, search_template_weight: 0.0, search_potential_weight: 0.0, conformers: 1, blind_conformers: 1, conformer_candidates: 1, blind_conformer_candidates: 1, explore_conformers: 0 }
+        InferenceDefaults { temperatures: Temperatures::default(), latent_temperature: 1.5, search_steps: DEFAULT_SEARCH_STEPS, search_steps_per_torsion: 0.0, population_weight: DEFAULT_POPULATION_WEIGHT, confidence_weight: DEFAULT_CONFIDENCE_WEIGHT, potential_weight: DEFAULT_POTENTIAL_WEIGHT, template_weight: 0.0, search_template_weight: 0.0, search_potential_weight: 0.0, conformers: 1, blind_conformers: 1, conformer_candidates: 1, blind_conformer_candidates: 1, explore_conformers: 0 }
     }
 }
 
