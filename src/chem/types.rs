@@ -97,6 +97,12 @@ pub struct Ligand {
 }
 
 impl Ligand {
+    /// Atomic numbers of the heavy atoms, in atom order (what element-aware overlaps and
+    /// symmetry searches compare).
+    pub fn elements(&self) -> Vec<u8> {
+        self.atoms.iter().map(|a| a.element).collect()
+    }
+
     /// Number of heavy atoms.
     pub fn len(&self) -> usize {
         self.atoms.len()

@@ -477,7 +477,7 @@ pub fn dock_conformers(models: &Models, target: &Target, ligands: &[PreparedLiga
     let run = |k: usize, samples: usize, batch: usize, ligands: &[PreparedLigand]| -> (Vec<DockedPose>, Vec<Error>) {
         let (mut found, mut errors) = (Vec::new(), Vec::new());
         for (c, ligand) in ligands.iter().enumerate() {
-            let elements: Vec<u8> = ligand.ligand.atoms.iter().map(|a| a.element).collect();
+            let elements = ligand.ligand.elements();
             let mut site_options = options.clone();
             site_options.sampling.samples = conformer_samples(samples, ligands.len(), c);
             site_options.sampling.sampler.seed = options.sampling.sampler.seed.wrapping_add(batch as u64 + CONFORMER_SEED_STRIDE * c as u64);
@@ -618,7 +618,7 @@ pub fn score_pose(models: &Models, target: &Target, ligand: &PreparedLigand, min
     let vina = VinaLigand::new(&ligand.ligand, ligand.torsions.len());
     let (coords, energy) = if minimize { local_minimum(site, &vina, ligand, &pose) } else { scored_as_is(site, &vina, ligand, &pose) };
     let mut poses = assemble_poses(models, site, &target.full, ligand, &vina, vec![(rmsd(&pose, &coords), coords, energy)], None);
-    let elements: Vec<u8> = ligand.ligand.atoms.iter().map(|a| a.element).collect();
+    let elements = ligand.ligand.elements();
     poses[0].template = pose_template(target, &elements, &poses[0].coords);
     rank_poses(&mut poses, Ranking::Energy, &RankWeights::default());
     attach_confidence(models, target, ligand, &mut poses);

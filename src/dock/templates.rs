@@ -303,7 +303,7 @@ mod tests {
         let placed: Vec<Vec3> = found[0].atoms.iter().map(|a| a.1).collect();
         assert!(rmsd(&placed, &coords) < 1e-3, "template ligand lands on the crystal pose: {}", rmsd(&placed, &coords));
         assert!(found[0].identity > 0.99 && found[0].pocket_rmsd < 1e-3);
-        let elements: Vec<u8> = ligand.atoms.iter().map(|a| a.element).collect();
+        let elements = ligand.elements();
         assert!((template_overlap(&found, &elements, &coords) - 1.0).abs() < 1e-9);
         let shifted: Vec<Vec3> = coords.iter().map(|p| p + Vec3::new(2.0, 0.0, 0.0)).collect();
         let partial = template_overlap(&found, &elements, &shifted);

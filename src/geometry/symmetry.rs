@@ -41,7 +41,7 @@ pub const MAX_LIGAND_AUTOMORPHISMS: usize = 1000;
 /// Automorphisms of a ligand's heavy-atom graph (elements and bonds), up to
 /// [`MAX_LIGAND_AUTOMORPHISMS`]: what symmetry-corrected RMSDs of its poses need.
 pub fn ligand_automorphisms(ligand: &Ligand) -> Automorphisms {
-    let elements: Vec<u8> = ligand.atoms.iter().map(|a| a.element).collect();
+    let elements = ligand.elements();
     let bonds: Vec<(usize, usize)> = ligand.bonds.iter().map(|b| (b.begin, b.end)).collect();
     automorphisms(&elements, &bonds, MAX_LIGAND_AUTOMORPHISMS)
 }
