@@ -275,7 +275,7 @@ pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCach
     let ligands = bench_conformers(&files, &complex.ligand, &conformer, options.dock.conformers_for(blind), options.dock.candidates_for(blind))?;
     let start = Instant::now();
     // a complex of the template library must not find its own ligand
-    let templates = options.dock.library_templates(&complex.protein);
+    let templates = options.dock.library_templates(&complex.protein, &pocket);
     let target = Target::with_templates(&complex.protein, &pocket, &options.dock, templates.into_iter().filter(|t| t.id != id).collect())?;
     let result = dock_conformers(models, &target, &ligands, &options.dock)?;
     let seconds = start.elapsed().as_secs_f64();

@@ -1,6 +1,7 @@
 //! Docking: one ligand against a receptor (pocket box or blind), with pose sampling, physics
 //! refinement, validity checks, confidence, ranking and output files; plus screening and CSV batches.
 
+pub mod align;
 pub mod models;
 pub mod output;
 pub mod pockets;
@@ -122,6 +123,9 @@ pub struct DockOptions {
     /// Weight (kcal/mol per ligand atom) of the bias towards template ligands that refinement
     /// and the search minimise in pocket boxes ([`VinaScorer::with_template_bias`]; 0: none).
     pub search_template_weight: f64,
+    /// Least aligned sequence identity of a library template's protein that shares too few
+    /// sequence words with the target ([`TemplateLibrary::find_with`]).
+    pub template_identity: f64,
     /// RDKit conformers docked per ligand in a given box ([`dock_conformers`]): the samples are
     /// shared among them and all poses ranked together.
     pub conformers: usize,
@@ -144,9 +148,12 @@ impl DockOptions {
         self.search_steps.max(grown.min(MAX_SEARCH_GROWTH * self.search_steps))
     }
 
-    /// The library's templates for `protein` (none without a library).
-    pub fn library_templates(&self, protein: &Protein) -> Vec<Template> {
-        self.templates.as_ref().map(|library| library.find(protein)).unwrap_or_default()
+    /// The library's templates for `protein` (none without a library): for `pocket` docking
+    /// into a box, close homologues only; blind, distant ones too, down to
+    /// [`DockOptions::template_identity`] (they place blind docking's site only).
+    pub fn library_templates(&self, protein: &Protein, pocket: &Pocket) -> Vec<Template> {
+        let min_identity = if matches!(pocket, Pocket::Blind) { self.template_identity } else { f64::INFINITY };
+        self.templates.as_ref().map(|library| library.find_with(protein, min_identity)).unwrap_or_default()
     }
 
     /// Conformers to dock per ligand: [`DockOptions::blind_conformers`] for blind docking, else
@@ -173,7 +180,7 @@ impl DockOptions {
 
 impl Default for DockOptions {
     fn default() -> Self {
-        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, search_steps_per_torsion: 0.0, ranking: Ranking::Energy, weights: RankWeights::default(), crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS, explore_fraction: EXPLORE_FRACTION, explore_conformers: 0, search_potential: None, templates: None, search_template_weight: 0.0, conformers: 1, blind_conformers: 1, conformer_candidates: 1, blind_conformer_candidates: 1 }
+        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, search_steps_per_torsion: 0.0, ranking: Ranking::Energy, weights: RankWeights::default(), crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS, explore_fraction: EXPLORE_FRACTION, explore_conformers: 0, search_potential: None, templates: None, search_template_weight: 0.0, template_identity: templates::MIN_IDENTITY, conformers: 1, blind_conformers: 1, conformer_candidates: 1, blind_conformer_candidates: 1 }
     }
 }
 
@@ -301,9 +308,18 @@ pub struct Target {
     pub sites: Vec<Site>,
     /// Whether it was prepared for blind docking (no box given).
     pub blind: bool,
-    /// Ligands of homologous known complexes (and references the user gave) in the protein's
-    /// frame, whose overlap with a pose ranking rewards.
+    /// Ligands of close homologues' known complexes (and references the user gave) in the
+    /// protein's frame, whose overlap with a pose ranking rewards.
     pub templates: Vec<Template>,
+}
+
+/// Close templates (shared sequence words, or given by the user), which guide the search and
+/// the ranking and lead blind docking; without any, the distant ones (paired by alignment)
+/// that lead blind docking only, being surer of the site than of the pose.
+fn split_templates(templates: Vec<Template>) -> (Vec<Template>, Vec<Template>) {
+    let (close, distant): (Vec<Template>, Vec<Template>) = templates.into_iter().partition(|t| !t.distant);
+    let site_only = if close.is_empty() { distant } else { Vec::new() };
+    (close, site_only)
 }
 
 impl Target {
@@ -311,7 +327,7 @@ impl Target {
     /// docks into the best `options.blind_pockets` of them (25 Å boxes), or into the whole
     /// protein when that is 0 or no pocket is found.
     pub fn new(protein: &Protein, pocket: &Pocket, options: &DockOptions) -> Result<Target> {
-        let templates = options.library_templates(protein);
+        let templates = options.library_templates(protein, pocket);
         if !templates.is_empty() {
             log::info!("{}: {} template ligands from homologous complexes (best: {})", protein.name, templates.len(), templates[0].id);
         }
@@ -321,11 +337,13 @@ impl Target {
     /// [`Target::new`] with the given template ligands (in the protein's frame) instead of those
     /// found in `options.templates`.
     pub fn with_templates(protein: &Protein, pocket: &Pocket, options: &DockOptions, templates: Vec<Template>) -> Result<Target> {
+        let (templates, site_only) = split_templates(templates);
         let sites = match pocket {
             Pocket::Box { .. } => vec![Site::new(protein, pocket, options, &templates)?],
             Pocket::Blind => {
                 let found = if options.blind_pockets > 0 { find_pockets(protein, &PocketSearch::default()) } else { Vec::new() };
-                let centres = blind_centres(found.iter().map(|site| site.center).collect(), &templates, options.blind_pockets);
+                let leading = if templates.is_empty() { &site_only } else { &templates };
+                let centres = blind_centres(found.iter().map(|site| site.center).collect(), leading, options.blind_pockets);
                 log::info!("{}: {} pockets found, docking into {}", protein.name, found.len(), centres.len().max(1));
                 let boxes: Vec<Pocket> = centres.into_iter().map(|center| Pocket::Box { center, size: Vec3::repeat(SITE_BOX) }).collect();
                 if boxes.is_empty() {
@@ -806,7 +824,7 @@ mod tests {
 
     #[test]
     fn the_site_most_templates_agree_on_leads_blind_docking() {
-        let at = |x: f64, rmsd: f64| Template { id: format!("t{x}"), identity: 1.0, pocket_rmsd: rmsd, atoms: vec![(6, Vec3::new(x, 0.0, 0.0)), (8, Vec3::new(x + 1.0, 0.0, 0.0))] };
+        let at = |x: f64, rmsd: f64| Template { id: format!("t{x}"), identity: 1.0, pocket_rmsd: rmsd, atoms: vec![(6, Vec3::new(x, 0.0, 0.0)), (8, Vec3::new(x + 1.0, 0.0, 0.0))], distant: false };
         // the best superposed template sits alone at 30; two agree near 0
         let templates = [at(30.0, 0.1), at(0.0, 0.5), at(1.0, 0.6)];
         let site = template_site(&templates).unwrap();
@@ -817,6 +835,15 @@ mod tests {
         assert_eq!(blind_centres(found.clone(), &[], 2), found[..2].to_vec(), "no templates: the pockets found");
         assert!(blind_centres(found, &templates, 0).is_empty(), "0 pockets: the whole protein");
         assert_eq!(template_site(&[]), None);
+    }
+
+    #[test]
+    fn distant_templates_only_place_the_blind_site_and_only_without_close_ones() {
+        let at = |id: &str, distant: bool| Template { id: id.into(), identity: if distant { 0.4 } else { 0.9 }, pocket_rmsd: 0.5, atoms: vec![(6, Vec3::zeros())], distant };
+        let (close, site_only) = split_templates(vec![at("far", true), at("near", false)]);
+        assert_eq!((close.len(), close[0].id.as_str(), site_only.len()), (1, "near", 0), "a close homologue sets all aside");
+        let (close, site_only) = split_templates(vec![at("far", true), at("farther", true)]);
+        assert_eq!((close.len(), site_only.len()), (0, 2), "without one the distant ones place the site");
     }
 
     #[test]

@@ -11,6 +11,8 @@
 use crate::chem::{Ligand, Protein, Vec3};
 use crate::error::{Error, Result};
 use crate::geometry::kabsch;
+use super::align;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -19,15 +21,30 @@ use std::path::Path;
 /// File of the template library in a model folder.
 pub const TEMPLATES_FILE: &str = "templates.json.gz";
 
-/// Length of the sequence words shared sequences are matched by.
+/// Length of the sequence words close homologues are matched by.
 const WORD: usize = 6;
+
+/// Share of the target's sequence words a template's protein must hold for the words to pair
+/// the residues (6-mer containment; 0.5 keeps about the same protein family, and pairs chains
+/// in any order). Other templates are paired by a local alignment.
+pub const WORD_CONTAINMENT: f64 = 0.5;
+
+/// Least local-alignment score (BLOSUM62 units) worth a traceback: unrelated proteins of a few
+/// hundred residues score 30–50, homologues hundreds.
+const MIN_SCORE: i32 = 60;
+
+/// Longest target sequence (residues) aligned against the library: the scan costs its length
+/// times the library's 0.75 million residues, so a larger complex finds templates by shared
+/// words only.
+pub const MAX_ALIGNED: usize = 3000;
 
 /// C-alphas within this distance (Å) of a template ligand atom superpose its pocket.
 pub const POCKET_RADIUS: f64 = 12.0;
 
-/// Least share of the target's sequence words a template's protein must hold to count as a
-/// homologue (6-mer containment; 0.5 keeps about the same protein family).
-pub const MIN_IDENTITY: f64 = 0.5;
+/// Least share of identical aligned residues (of the shorter sequence) of a distant homologue,
+/// a protein sharing too few words to be a close one: 30 %, the usual floor of safe homology
+/// (kept on val, twenty-eighth session).
+pub const MIN_IDENTITY: f64 = 0.3;
 
 /// Fewest matched pocket C-alphas a superposition is trusted with.
 const MIN_PAIRS: usize = 8;
@@ -61,12 +78,17 @@ pub struct TemplateEntry {
 pub struct Template {
     /// Id of the complex it came from.
     pub id: String,
-    /// Share of the target's sequence words in the template's protein.
+    /// Sequence identity: for a protein holding [`WORD_CONTAINMENT`] of the target's sequence
+    /// words, that share; else identical aligned residues as a share of the shorter sequence.
     pub identity: f64,
     /// RMSD (Å) of the matched pocket C-alphas after superposition.
     pub pocket_rmsd: f64,
     /// Ligand heavy atoms (atomic number, position) in the target's frame.
     pub atoms: Vec<(u8, Vec3)>,
+    /// Paired by sequence alignment, sharing too few words for a close homologue: its ligand
+    /// tells where ligands bind more reliably than how ([`Target`](super::Target) uses it for
+    /// the blind site only, when no close homologue exists).
+    pub distant: bool,
 }
 
 impl Template {
@@ -74,7 +96,7 @@ impl Template {
     /// supplies): a template that needs no superposition.
     pub fn from_ligand(id: &str, ligand: &Ligand) -> Template {
         let atoms = ligand.atoms.iter().zip(&ligand.coords).map(|(a, p)| (a.element, *p)).collect();
-        Template { id: id.to_string(), identity: 1.0, pocket_rmsd: 0.0, atoms }
+        Template { id: id.to_string(), identity: 1.0, pocket_rmsd: 0.0, atoms, distant: false }
     }
 }
 
@@ -126,6 +148,14 @@ fn words(sequence: &[u8]) -> HashMap<&[u8], Vec<usize>> {
     out
 }
 
+/// The sequence of a protein being docked, read both ways templates are matched by.
+struct TargetSequence<'a> {
+    /// Start positions of each sequence word.
+    words: HashMap<&'a [u8], Vec<usize>>,
+    /// The sequence as [`align::encode`] gives it.
+    encoded: Vec<u8>,
+}
+
 fn to_vec3(p: &[f32; 3]) -> Vec3 {
     Vec3::new(p[0] as f64, p[1] as f64, p[2] as f64)
 }
@@ -148,36 +178,33 @@ impl TemplateEntry {
         }
     }
 
-    /// Template residue index -> target residue index, through words that occur as often in
-    /// each sequence (once, or once per chain of a homodimer); `None` when the template holds fewer than `min_identity` of the target's words.
-    fn residue_map(&self, target: &HashMap<&[u8], Vec<usize>>, min_identity: f64) -> Option<(f64, HashMap<usize, usize>)> {
+    /// Template residue index -> target residue index, with the sequence identity: through
+    /// shared words when the template holds [`WORD_CONTAINMENT`] of the target's (words that
+    /// occur as often in each sequence, once or once per chain of a homodimer; the identity is
+    /// that share), else through the best local alignment, `None` when its identical residues
+    /// are fewer than `min_identity` of the shorter sequence.
+    fn residue_map(&self, target: &TargetSequence, min_identity: f64) -> Option<(f64, bool, HashMap<usize, usize>)> {
         let own = words(self.sequence.as_bytes());
-        let shared = target.keys().filter(|w| own.contains_key(*w)).count();
-        let identity = shared as f64 / target.len().max(1) as f64;
-        if identity < min_identity {
+        let shared = target.words.keys().filter(|w| own.contains_key(*w)).count();
+        let containment = shared as f64 / target.words.len().max(1) as f64;
+        if containment >= WORD_CONTAINMENT {
+            return Some((containment, false, word_map(&own, &target.words)));
+        }
+        if target.encoded.len() > MAX_ALIGNED || min_identity > 1.0 {
             return None;
         }
-        let mut map = HashMap::new();
-        for (word, starts) in &own {
-            // a word found as often in both pairs its occurrences in order (the chains of a
-            // homodimer, written in the same order)
-            match target.get(word) {
-                Some(t_starts) if t_starts.len() == starts.len() => {
-                    for (s, t) in starts.iter().zip(t_starts) {
-                        for o in 0..WORD {
-                            map.entry(s + o).or_insert(t + o);
-                        }
-                    }
-                }
-                _ => {}
-            }
+        let encoded = align::encode(self.sequence.as_bytes());
+        if align::local_score(&target.encoded, &encoded) < MIN_SCORE {
+            return None;
         }
-        Some((identity, map))
+        let alignment = align::align(&encoded, &target.encoded);
+        let identity = alignment.identity(encoded.len(), target.encoded.len());
+        (identity >= min_identity).then(|| (identity, true, alignment.pairs.into_iter().collect()))
     }
 
     /// This template placed in the target's frame, when enough pocket C-alphas match.
-    fn place(&self, target_words: &HashMap<&[u8], Vec<usize>>, target_ca: &[Vec3], min_identity: f64) -> Option<Template> {
-        let (identity, map) = self.residue_map(target_words, min_identity)?;
+    fn place(&self, target: &TargetSequence, target_ca: &[Vec3], min_identity: f64) -> Option<Template> {
+        let (identity, distant, map) = self.residue_map(target, min_identity)?;
         let (mut from, mut to): (Vec<Vec3>, Vec<Vec3>) = self
             .pocket
             .iter()
@@ -200,8 +227,27 @@ impl TemplateEntry {
         }
         let pocket_rmsd = (from.iter().zip(&to).map(|(p, q)| (r * p + t - q).norm_squared()).sum::<f64>() / from.len() as f64).sqrt();
         let atoms = self.ligand.iter().map(|(e, p)| (*e, r * to_vec3(p) + t)).collect();
-        Some(Template { id: self.id.clone(), identity, pocket_rmsd, atoms })
+        Some(Template { id: self.id.clone(), identity, pocket_rmsd, atoms, distant })
     }
+}
+
+/// Template residue index -> target residue index through the words that occur as often in
+/// both sequences (the chains of a homodimer, written in the same order, pair in order).
+fn word_map(own: &HashMap<&[u8], Vec<usize>>, target: &HashMap<&[u8], Vec<usize>>) -> HashMap<usize, usize> {
+    let mut map = HashMap::new();
+    for (word, starts) in own {
+        match target.get(word) {
+            Some(t_starts) if t_starts.len() == starts.len() => {
+                for (s, t) in starts.iter().zip(t_starts) {
+                    for o in 0..WORD {
+                        map.entry(s + o).or_insert(t + o);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    map
 }
 
 impl TemplateLibrary {
@@ -221,18 +267,24 @@ impl TemplateLibrary {
         gz.write_all(text.as_bytes()).and_then(|_| gz.finish().map(|_| ())).map_err(|e| Error::io(path, e))
     }
 
-    /// The templates of homologues of `protein` (at least [`MIN_IDENTITY`] of its sequence words),
-    /// placed in its frame, best superposed first.
+    /// The templates of homologues of `protein` ([`MIN_IDENTITY`] or more), placed in its frame,
+    /// best superposed first.
     pub fn find(&self, protein: &Protein) -> Vec<Template> {
+        self.find_with(protein, MIN_IDENTITY)
+    }
+
+    /// The templates of homologues of `protein` whose aligned sequence identity is at least
+    /// `min_identity`, placed in its frame, best superposed first.
+    pub fn find_with(&self, protein: &Protein, min_identity: f64) -> Vec<Template> {
         let (letters, ca) = sequence(protein);
-        let target_words = words(&letters);
-        if target_words.is_empty() {
+        let target = TargetSequence { words: words(&letters), encoded: align::encode(&letters) };
+        if target.words.is_empty() {
             return Vec::new();
         }
         let mut found: Vec<Template> = self
             .entries
-            .iter()
-            .filter_map(|e| e.place(&target_words, &ca, MIN_IDENTITY))
+            .par_iter()
+            .filter_map(|e| e.place(&target, &ca, min_identity))
             .collect();
         found.sort_by(|a, b| a.pocket_rmsd.total_cmp(&b.pocket_rmsd));
         found
@@ -302,13 +354,37 @@ mod tests {
         assert_eq!(found.len(), 1);
         let placed: Vec<Vec3> = found[0].atoms.iter().map(|a| a.1).collect();
         assert!(rmsd(&placed, &coords) < 1e-3, "template ligand lands on the crystal pose: {}", rmsd(&placed, &coords));
-        assert!(found[0].identity > 0.99 && found[0].pocket_rmsd < 1e-3);
+        assert!(found[0].identity > 0.99 && found[0].pocket_rmsd < 1e-3 && !found[0].distant);
         let elements = ligand.elements();
         assert!((template_overlap(&found, &elements, &coords) - 1.0).abs() < 1e-9);
         let shifted: Vec<Vec3> = coords.iter().map(|p| p + Vec3::new(2.0, 0.0, 0.0)).collect();
         let partial = template_overlap(&found, &elements, &shifted);
         assert!(partial > 0.0 && partial < 0.7, "a pose 2 Å off overlaps less: {partial}");
         assert_eq!(template_overlap(&[], &elements, &coords), 0.0);
+    }
+
+    #[test]
+    fn a_distant_homologue_sharing_no_words_is_paired_by_alignment_down_to_the_identity_asked() {
+        let protein = varied(60, 5);
+        // every third residue mutated: no 6-residue word survives, two thirds stay identical
+        let mut homologue = protein.clone();
+        for r in homologue.residues.iter_mut().step_by(3) {
+            r.name = if r.name == "TRP" { "CYS".into() } else { "TRP".into() };
+        }
+        let (ligand, _) = toy_ligand("CC(=O)Nc1ccc(O)cc1");
+        let centre = protein.residues[30].ca.unwrap();
+        let coords: Vec<Vec3> = ligand.coords.iter().map(|p| p + centre).collect();
+        let r = Rotation3::from_axis_angle(&Unit::new_normalize(Vec3::new(-1.0, 0.5, 2.0)), 2.0);
+        let t = Vec3::new(-8.0, 14.0, 3.0);
+        let library = TemplateLibrary { entries: vec![TemplateEntry::new("far", &moved(&homologue, &r, t), &ligand, &coords.iter().map(|p| r * p + t).collect::<Vec<_>>())] };
+        let found = library.find_with(&protein, 0.5);
+        assert_eq!(found.len(), 1, "two thirds identical is found at 0.5");
+        assert!((found[0].identity - 2.0 / 3.0).abs() < 0.05, "{}", found[0].identity);
+        assert!(found[0].distant);
+        let placed: Vec<Vec3> = found[0].atoms.iter().map(|a| a.1).collect();
+        assert!(rmsd(&placed, &coords) < 1e-3, "{}", rmsd(&placed, &coords));
+        assert!(library.find_with(&protein, 0.8).is_empty(), "not at 0.8");
+        assert!(library.find_with(&protein, 1.01).is_empty(), "above 1: shared words only");
     }
 
     #[test]

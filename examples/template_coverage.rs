@@ -1,0 +1,54 @@
+//! How many complexes of a split find template ligands in a library, and how close the best
+//! placed template ligand lands to the crystal ligand: for each complex, the templates found at
+//! a given least sequence identity, the best template's identity and pocket RMSD, and the
+//! template overlap of the crystal pose (1: the crystal ligand lies on a template atom of its
+//! own element everywhere).
+//!
+//! Run: `cargo run --release --example template_coverage -- data/models/default/templates.json.gz ../shared/data ../shared/data/splits/val.txt 0.3 > coverage.csv`.
+
+use anyhow::{Context, Result};
+use disco_dock::chem::conformer::{prepare_ligand, ConformerOptions};
+use disco_dock::chem::{centroid, Ligand, Protein, Vec3};
+use disco_dock::dock::templates::{template_overlap, TemplateLibrary};
+use disco_dock::io::dataset::{complex_files, read_split};
+use disco_dock::io::ligand::read_ligand_file;
+use disco_dock::io::protein::read_protein;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// A complex's protein and crystal ligand (its heavy atoms as read, no conformer made).
+fn crystal(data: &Path, id: &str) -> Option<(Protein, Ligand, Vec<Vec3>)> {
+    let files = complex_files(data, id).ok()?;
+    let protein = read_protein(&files.protein).ok()?;
+    let records = read_ligand_file(&files.ligand).ok()?;
+    let prepared = prepare_ligand(records.first()?, &ConformerOptions { generate: false, ..Default::default() }).ok()?;
+    let coords = prepared.reference.clone().unwrap_or_else(|| prepared.ligand.coords.clone());
+    Some((protein, prepared.ligand, coords))
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [library, data, split, min_identity] = args.as_slice() else { anyhow::bail!("usage: template_coverage <templates.json.gz> <data> <split.txt> <min identity>") };
+    let library = TemplateLibrary::load(&PathBuf::from(library))?;
+    let min_identity: f64 = min_identity.parse().context("min identity")?;
+    println!("id,templates,best_identity,best_pocket_rmsd,crystal_overlap,site_distance,seconds,identities");
+    for id in read_split(&PathBuf::from(split))? {
+        let Some((protein, ligand, coords)) = crystal(&PathBuf::from(data), &id) else {
+            eprintln!("{id}: unreadable");
+            continue;
+        };
+        let start = Instant::now();
+        let found: Vec<_> = library.find_with(&protein, min_identity).into_iter().filter(|t| t.id != id).collect();
+        let seconds = start.elapsed().as_secs_f64();
+        let elements = ligand.elements();
+        let overlap = template_overlap(&found, &elements, &coords);
+        let best_identity = found.iter().map(|t| t.identity).fold(0.0, f64::max);
+        let best_rmsd = found.first().map_or(f64::NAN, |t| t.pocket_rmsd);
+        let site = found.iter().map(|t| (centroid(&t.atoms.iter().map(|a| a.1).collect::<Vec<_>>()) - centroid(&coords)).norm()).fold(f64::INFINITY, f64::min);
+        let mut identities: Vec<f64> = found.iter().map(|t| t.identity).collect();
+        identities.sort_by(|a, b| b.total_cmp(a));
+        let identities: Vec<String> = identities.iter().map(|x| format!("{x:.2}")).collect();
+        println!("{id},{},{best_identity:.3},{best_rmsd:.3},{overlap:.3},{site:.2},{seconds:.2},{}", found.len(), identities.join(";"));
+    }
+    Ok(())
+}
