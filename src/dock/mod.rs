@@ -123,8 +123,9 @@ pub struct DockOptions {
     /// Weight (kcal/mol per ligand atom) of the bias towards template ligands that refinement
     /// and the search minimise in pocket boxes ([`VinaScorer::with_template_bias`]; 0: none).
     pub search_template_weight: f64,
-    /// Least aligned sequence identity of a library template's protein that shares too few
-    /// sequence words with the target ([`TemplateLibrary::find_with`]).
+    /// Blind docking: least aligned sequence identity of a distant homologue in the library, a
+    /// protein sharing too few sequence words with the target to be a close one
+    /// ([`TemplateLibrary::find_with`]; above 1: close homologues only).
     pub template_identity: f64,
     /// RDKit conformers docked per ligand in a given box ([`dock_conformers`]): the samples are
     /// shared among them and all poses ranked together.
@@ -329,7 +330,8 @@ impl Target {
     pub fn new(protein: &Protein, pocket: &Pocket, options: &DockOptions) -> Result<Target> {
         let templates = options.library_templates(protein, pocket);
         if !templates.is_empty() {
-            log::info!("{}: {} template ligands from homologous complexes (best: {})", protein.name, templates.len(), templates[0].id);
+            let distant = templates.iter().filter(|t| t.distant).count();
+            log::info!("{}: {} template ligands from homologous complexes, {distant} of them distant (best: {})", protein.name, templates.len(), templates[0].id);
         }
         Target::with_templates(protein, pocket, options, templates)
     }
