@@ -7,24 +7,12 @@
 //! Run: `cargo run --release --example template_coverage -- data/models/default/templates.json.gz ../shared/data ../shared/data/splits/val.txt 0.3 > coverage.csv`.
 
 use anyhow::{Context, Result};
-use disco_dock::chem::conformer::{prepare_ligand, ConformerOptions};
-use disco_dock::chem::{centroid, Ligand, Protein, Vec3};
+use disco_dock::chem::centroid;
 use disco_dock::dock::templates::{template_overlap, TemplateLibrary};
-use disco_dock::io::dataset::{complex_files, read_split};
-use disco_dock::io::ligand::read_ligand_file;
-use disco_dock::io::protein::read_protein;
+use disco_dock::io::dataset::read_split;
+use disco_dock::train::templates::crystal_complex;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-
-/// A complex's protein and crystal ligand (its heavy atoms as read, no conformer made).
-fn crystal(data: &Path, id: &str) -> Option<(Protein, Ligand, Vec<Vec3>)> {
-    let files = complex_files(data, id).ok()?;
-    let protein = read_protein(&files.protein).ok()?;
-    let records = read_ligand_file(&files.ligand).ok()?;
-    let prepared = prepare_ligand(records.first()?, &ConformerOptions { generate: false, ..Default::default() }).ok()?;
-    let coords = prepared.reference.clone().unwrap_or_else(|| prepared.ligand.coords.clone());
-    Some((protein, prepared.ligand, coords))
-}
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,9 +21,12 @@ fn main() -> Result<()> {
     let min_identity: f64 = min_identity.parse().context("min identity")?;
     println!("id,templates,best_identity,best_pocket_rmsd,crystal_overlap,site_distance,seconds,identities");
     for id in read_split(&PathBuf::from(split))? {
-        let Some((protein, ligand, coords)) = crystal(&PathBuf::from(data), &id) else {
-            eprintln!("{id}: unreadable");
-            continue;
+        let (protein, ligand, coords) = match crystal_complex(Path::new(data), &id) {
+            Ok(complex) => complex,
+            Err(e) => {
+                eprintln!("{id}: {e}");
+                continue;
+            }
         };
         let start = Instant::now();
         let found: Vec<_> = library.find_with(&protein, min_identity).into_iter().filter(|t| t.id != id).collect();

@@ -80,25 +80,7 @@ fn profile(b: &[u8]) -> Vec<Vec<i32>> {
 
 /// Score of the best local alignment, in linear memory (a quick pass before [`align`]).
 pub fn local_score(a: &[u8], b: &[u8]) -> i32 {
-    let m = b.len();
-    let rows = profile(b);
-    let mut h_prev = vec![0i32; m + 1];
-    let mut h_row = vec![0i32; m + 1];
-    let mut f = vec![i32::MIN / 2; m + 1];
-    let mut best = 0;
-    for &x in a {
-        let scores = &rows[x.min(20) as usize];
-        let mut e = i32::MIN / 2;
-        for j in 1..=m {
-            e = (h_row[j - 1] - GAP_OPEN).max(e - GAP_EXTEND);
-            f[j] = (h_prev[j] - GAP_OPEN).max(f[j] - GAP_EXTEND);
-            let h = (h_prev[j - 1] + scores[j - 1]).max(e).max(f[j]).max(0);
-            h_row[j] = h;
-            best = best.max(h);
-        }
-        std::mem::swap(&mut h_prev, &mut h_row);
-    }
-    best
+    fill::<false>(a, b, &mut []).0
 }
 
 /// Traceback bits of one cell: where H came from, and whether E and F opened there.
@@ -111,45 +93,51 @@ const F_OPENED: u8 = 8;
 /// The best local alignment of two encoded sequences (Smith–Waterman–Gotoh), with its residue
 /// pairs; memory is one byte per cell.
 pub fn align(a: &[u8], b: &[u8]) -> Alignment {
-    let (n, m) = (a.len(), b.len());
-    let mut trace = vec![0u8; (n + 1) * (m + 1)];
+    let width = b.len() + 1;
+    let mut trace = vec![0u8; (a.len() + 1) * width];
+    let (score, at) = fill::<true>(a, b, &mut trace);
+    let (pairs, identities) = trace_back(&trace, width, at, a, b);
+    Alignment { score, pairs, identities }
+}
+
+/// The Smith–Waterman–Gotoh recurrence over `a` (rows) and `b` (columns) in linear memory: the
+/// best score and its cell (the first one reaching it). With `TRACE`, each cell's traceback
+/// bits go into `trace` (row width `b.len() + 1`); without, that bookkeeping is compiled out.
+fn fill<const TRACE: bool>(a: &[u8], b: &[u8], trace: &mut [u8]) -> (i32, (usize, usize)) {
+    let m = b.len();
+    let rows = profile(b);
     let mut h_prev = vec![0i32; m + 1];
     let mut h_row = vec![0i32; m + 1];
     let mut f = vec![i32::MIN / 2; m + 1];
     let (mut best, mut at) = (0, (0, 0));
-    for i in 1..=n {
+    for (i, &x) in a.iter().enumerate() {
+        let scores = &rows[x.min(20) as usize];
         let mut e = i32::MIN / 2;
-        h_row[0] = 0;
         for j in 1..=m {
-            let mut bits = 0;
             let (e_open, e_ext) = (h_row[j - 1] - GAP_OPEN, e - GAP_EXTEND);
-            if e_open >= e_ext {
-                bits |= E_OPENED;
-            }
-            e = e_open.max(e_ext);
             let (f_open, f_ext) = (h_prev[j] - GAP_OPEN, f[j] - GAP_EXTEND);
-            if f_open >= f_ext {
-                bits |= F_OPENED;
-            }
+            e = e_open.max(e_ext);
             f[j] = f_open.max(f_ext);
-            let diagonal = h_prev[j - 1] + substitution(a[i - 1], b[j - 1]);
-            let (h, from) = [(diagonal, FROM_DIAGONAL), (e, FROM_E), (f[j], FROM_F)].into_iter().fold((0, 0), |acc, c| if c.0 > acc.0 { c } else { acc });
-            trace[i * (m + 1) + j] = bits | from;
+            let diagonal = h_prev[j - 1] + scores[j - 1];
+            let h = diagonal.max(e).max(f[j]).max(0);
+            if TRACE {
+                let from = if h == 0 { 0 } else if h == diagonal { FROM_DIAGONAL } else if h == e { FROM_E } else { FROM_F };
+                let opened = if e_open >= e_ext { E_OPENED } else { 0 } | if f_open >= f_ext { F_OPENED } else { 0 };
+                trace[(i + 1) * (m + 1) + j] = from | opened;
+            }
             h_row[j] = h;
             if h > best {
-                (best, at) = (h, (i, j));
+                (best, at) = (h, (i + 1, j));
             }
         }
         std::mem::swap(&mut h_prev, &mut h_row);
     }
-    let (pairs, identities) = trace_back(&trace, m + 1, at, a, b);
-    Alignment { score: best, pairs, identities }
+    (best, at)
 }
 
 /// The aligned pairs ending at cell `at` of the traceback matrix (row width `width`), in order,
 /// and how many are identical.
 fn trace_back(trace: &[u8], width: usize, at: (usize, usize), a: &[u8], b: &[u8]) -> (Vec<(usize, usize)>, usize) {
-    #[derive(PartialEq)]
     enum State {
         H,
         E,

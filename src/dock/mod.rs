@@ -314,13 +314,13 @@ pub struct Target {
     pub templates: Vec<Template>,
 }
 
-/// Close templates (shared sequence words, or given by the user), which guide the search and
-/// the ranking and lead blind docking; without any, the distant ones (paired by alignment)
-/// that lead blind docking only, being surer of the site than of the pose.
+/// The close templates (shared sequence words, or given by the user), which guide the search
+/// and the ranking, and those that lead blind docking: the close ones, or without any the
+/// distant ones (paired by alignment), being surer of the site than of the pose.
 fn split_templates(templates: Vec<Template>) -> (Vec<Template>, Vec<Template>) {
     let (close, distant): (Vec<Template>, Vec<Template>) = templates.into_iter().partition(|t| !t.distant);
-    let site_only = if close.is_empty() { distant } else { Vec::new() };
-    (close, site_only)
+    let leading = if close.is_empty() { distant } else { close.clone() };
+    (close, leading)
 }
 
 impl Target {
@@ -339,13 +339,12 @@ impl Target {
     /// [`Target::new`] with the given template ligands (in the protein's frame) instead of those
     /// found in `options.templates`.
     pub fn with_templates(protein: &Protein, pocket: &Pocket, options: &DockOptions, templates: Vec<Template>) -> Result<Target> {
-        let (templates, site_only) = split_templates(templates);
+        let (templates, leading) = split_templates(templates);
         let sites = match pocket {
             Pocket::Box { .. } => vec![Site::new(protein, pocket, options, &templates)?],
             Pocket::Blind => {
                 let found = if options.blind_pockets > 0 { find_pockets(protein, &PocketSearch::default()) } else { Vec::new() };
-                let leading = if templates.is_empty() { &site_only } else { &templates };
-                let centres = blind_centres(found.iter().map(|site| site.center).collect(), leading, options.blind_pockets);
+                let centres = blind_centres(found.iter().map(|site| site.center).collect(), &leading, options.blind_pockets);
                 log::info!("{}: {} pockets found, docking into {}", protein.name, found.len(), centres.len().max(1));
                 let boxes: Vec<Pocket> = centres.into_iter().map(|center| Pocket::Box { center, size: Vec3::repeat(SITE_BOX) }).collect();
                 if boxes.is_empty() {
@@ -842,10 +841,11 @@ mod tests {
     #[test]
     fn distant_templates_only_place_the_blind_site_and_only_without_close_ones() {
         let at = |id: &str, distant: bool| Template { id: id.into(), identity: if distant { 0.4 } else { 0.9 }, pocket_rmsd: 0.5, atoms: vec![(6, Vec3::zeros())], distant };
-        let (close, site_only) = split_templates(vec![at("far", true), at("near", false)]);
-        assert_eq!((close.len(), close[0].id.as_str(), site_only.len()), (1, "near", 0), "a close homologue sets all aside");
-        let (close, site_only) = split_templates(vec![at("far", true), at("farther", true)]);
-        assert_eq!((close.len(), site_only.len()), (0, 2), "without one the distant ones place the site");
+        let (close, leading) = split_templates(vec![at("far", true), at("near", false)]);
+        assert_eq!((close.len(), close[0].id.as_str()), (1, "near"));
+        assert_eq!(leading, close, "a close homologue sets all distant ones aside");
+        let (close, leading) = split_templates(vec![at("far", true), at("farther", true)]);
+        assert_eq!((close.len(), leading.len()), (0, 2), "without one the distant ones place the site");
     }
 
     #[test]

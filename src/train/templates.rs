@@ -2,6 +2,7 @@
 //! C-alphas, crystal ligand), so docking can find the ligands of homologous proteins.
 
 use crate::chem::conformer::{prepare_ligand, ConformerOptions};
+use crate::chem::{Ligand, Protein, Vec3};
 use crate::dock::templates::{TemplateEntry, TemplateLibrary};
 use crate::error::{Error, Result};
 use crate::io::dataset::complex_files;
@@ -10,16 +11,22 @@ use crate::io::protein::read_protein;
 use rayon::prelude::*;
 use std::path::Path;
 
-/// The library entry of one complex of `data`: its protein and crystal ligand as read (no
-/// conformer is generated).
-fn entry(data: &Path, id: &str) -> Result<TemplateEntry> {
+/// One complex of `data` as read: its protein, its crystal ligand and that ligand's heavy-atom
+/// coordinates (no conformer is generated).
+pub fn crystal_complex(data: &Path, id: &str) -> Result<(Protein, Ligand, Vec<Vec3>)> {
     let files = complex_files(data, id)?;
     let protein = read_protein(&files.protein)?;
     let records = read_ligand_file(&files.ligand)?;
     let record = records.first().ok_or_else(|| Error::invalid(files.ligand.display().to_string(), "no ligand record"))?;
     let ligand = prepare_ligand(record, &ConformerOptions { generate: false, ..Default::default() })?;
-    let coords = ligand.reference.as_ref().unwrap_or(&ligand.ligand.coords);
-    Ok(TemplateEntry::new(id, &protein, &ligand.ligand, coords))
+    let coords = ligand.reference.unwrap_or_else(|| ligand.ligand.coords.clone());
+    Ok((protein, ligand.ligand, coords))
+}
+
+/// The library entry of one complex of `data`: its protein and crystal ligand as read.
+fn entry(data: &Path, id: &str) -> Result<TemplateEntry> {
+    let (protein, ligand, coords) = crystal_complex(data, id)?;
+    Ok(TemplateEntry::new(id, &protein, &ligand, &coords))
 }
 
 /// The library of the complexes `ids` of `data`, in their order, with the complexes that could
