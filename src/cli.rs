@@ -180,6 +180,11 @@ pub struct DockSettings {
     /// [default: the model's sampling.json, else 0.3].
     #[arg(long)]
     pub template_identity: Option<f64>,
+    /// Least similarity (Tanimoto of circular fingerprints) of a distant homologue's ligand to
+    /// the docked ligand for it to guide the search and ranking as a close homologue's does
+    /// (above 1: never) [default: the model's sampling.json, else 0.3].
+    #[arg(long)]
+    pub template_similarity: Option<f64>,
     /// Do not look for template ligands in the model's library.
     #[arg(long)]
     pub no_templates: bool,
@@ -658,6 +663,7 @@ fn inference_settings(settings: &DockSettings, models: &Models) -> InferenceDefa
     out.template_weight = settings.template_weight.unwrap_or(out.template_weight);
     out.search_template_weight = settings.search_template_weight.unwrap_or(out.search_template_weight);
     out.template_identity = settings.template_identity.unwrap_or(out.template_identity);
+    out.template_similarity = settings.template_similarity.unwrap_or(out.template_similarity);
     let t = &mut out.temperatures;
     let fields: [(&Option<Vec<f64>>, fn(&mut Temperature) -> &mut f64); 3] =
         [(&settings.temp_sampling, |t| &mut t.sampling), (&settings.temp_psi, |t| &mut t.psi), (&settings.temp_sigma_data, |t| &mut t.sigma_data)];
@@ -681,7 +687,7 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
     if !(tuned.latent_temperature > 0.0 && tuned.latent_temperature.is_finite()) {
         bail!("--latent-temperature must be a positive number, got {}", tuned.latent_temperature);
     }
-    for (option, weight) in [("--population-weight", tuned.population_weight), ("--confidence-weight", tuned.confidence_weight), ("--potential-weight", tuned.potential_weight), ("--search-potential-weight", tuned.search_potential_weight), ("--template-weight", tuned.template_weight), ("--search-template-weight", tuned.search_template_weight), ("--search-steps-per-torsion", tuned.search_steps_per_torsion), ("--template-identity", tuned.template_identity)] {
+    for (option, weight) in [("--population-weight", tuned.population_weight), ("--confidence-weight", tuned.confidence_weight), ("--potential-weight", tuned.potential_weight), ("--search-potential-weight", tuned.search_potential_weight), ("--template-weight", tuned.template_weight), ("--search-template-weight", tuned.search_template_weight), ("--search-steps-per-torsion", tuned.search_steps_per_torsion), ("--template-identity", tuned.template_identity), ("--template-similarity", tuned.template_similarity)] {
         if !(weight >= 0.0 && weight.is_finite()) {
             bail!("{option} must be a number of at least 0, got {weight}");
         }
@@ -717,6 +723,7 @@ fn dock_options(settings: &DockSettings, models: &Models) -> Result<DockOptions>
         templates: models.templates.clone().filter(|_| !settings.no_templates && (tuned.template_weight > 0.0 || tuned.search_template_weight > 0.0)),
         search_template_weight: tuned.search_template_weight,
         template_identity: tuned.template_identity,
+        template_similarity: tuned.template_similarity,
         ..Default::default()
     })
 }
@@ -760,7 +767,7 @@ fn run_dock(cmd: &DockCmd, quiet: bool) -> Result<()> {
                 bail!("--reference needs --template-weight or --search-template-weight above 0 (the model's sampling.json sets neither)");
             }
             let mut templates = reference_templates(path)?;
-            templates.extend(options.library_templates(&protein, &pocket));
+            templates.extend(options.library_templates(&protein));
             Target::with_templates(&protein, &pocket, &options, templates)?
         }
     };

@@ -215,6 +215,9 @@ pub struct PoseRow {
     pub drift: f64,
     /// Conformer the pose was docked with (`--conformers`).
     pub conformer: usize,
+    /// Site the pose was docked in (blind docking: 0 is the leading template site when the
+    /// protein has templates, then the pockets found).
+    pub site: usize,
     /// Ligand heavy-atom coordinates (not in the CSV; see [`BenchOutputs::poses_cache`]).
     #[serde(skip)]
     pub coords: Vec<Vec3>,
@@ -275,7 +278,7 @@ pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCach
     let ligands = bench_conformers(&files, &complex.ligand, &conformer, options.dock.conformers_for(blind), options.dock.candidates_for(blind))?;
     let start = Instant::now();
     // a complex of the template library must not find its own ligand
-    let templates = options.dock.library_templates(&complex.protein, &pocket);
+    let templates = options.dock.library_templates(&complex.protein);
     let target = Target::with_templates(&complex.protein, &pocket, &options.dock, templates.into_iter().filter(|t| t.id != id).collect())?;
     let result = dock_conformers(models, &target, &ligands, &options.dock)?;
     let seconds = start.elapsed().as_secs_f64();
@@ -303,6 +306,7 @@ pub fn bench_complex(models: &Models, data: &Path, id: &str, cache: &PrepareCach
             population: p.population,
             drift: p.drift,
             conformer: p.conformer,
+            site: p.site,
             coords: p.coords.clone(),
         })
         .collect();

@@ -10,7 +10,8 @@ pub mod screen;
 pub mod templates;
 
 use crate::chem::conformer::PreparedLigand;
-use crate::chem::{centroid, Protein, Vec3};
+use crate::chem::fingerprint::{self, tanimoto};
+use crate::chem::{centroid, Ligand, Protein, Vec3};
 use pockets::{find_pockets, PocketSearch};
 use crate::diffusion::sampler::SamplerConfig;
 use crate::error::{Error, Result};
@@ -23,7 +24,7 @@ use rand_chacha::ChaCha8Rng;
 use models::{InferenceDefaults, Models};
 use rayon::prelude::*;
 use sampling::{confidence_logits, sample_poses, SamplingOptions};
-use templates::{template_overlap, Template, TemplateLibrary};
+use templates::{template_overlap, Template, TemplateLibrary, DISTANT_RANKING_WEIGHT};
 use serde::Serialize;
 use std::time::Instant;
 
@@ -123,10 +124,13 @@ pub struct DockOptions {
     /// Weight (kcal/mol per ligand atom) of the bias towards template ligands that refinement
     /// and the search minimise in pocket boxes ([`VinaScorer::with_template_bias`]; 0: none).
     pub search_template_weight: f64,
-    /// Blind docking: least aligned sequence identity of a distant homologue in the library, a
-    /// protein sharing too few sequence words with the target to be a close one
+    /// Least aligned sequence identity of a distant homologue in the library, a protein sharing
+    /// too few sequence words with the target to be a close one
     /// ([`TemplateLibrary::find_with`]; above 1: close homologues only).
     pub template_identity: f64,
+    /// Least similarity (Tanimoto, circular fingerprints) of a distant template's ligand to the
+    /// docked ligand for it to count as a close one ([`Target::for_ligand`]; above 1: never).
+    pub template_similarity: f64,
     /// RDKit conformers docked per ligand in a given box ([`dock_conformers`]): the samples are
     /// shared among them and all poses ranked together.
     pub conformers: usize,
@@ -149,12 +153,11 @@ impl DockOptions {
         self.search_steps.max(grown.min(MAX_SEARCH_GROWTH * self.search_steps))
     }
 
-    /// The library's templates for `protein` (none without a library): for `pocket` docking
-    /// into a box, close homologues only; blind, distant ones too, down to
-    /// [`DockOptions::template_identity`] (they place blind docking's site only).
-    pub fn library_templates(&self, protein: &Protein, pocket: &Pocket) -> Vec<Template> {
-        let min_identity = if matches!(pocket, Pocket::Blind) { self.template_identity } else { f64::INFINITY };
-        self.templates.as_ref().map(|library| library.find_with(protein, min_identity)).unwrap_or_default()
+    /// The library's templates for `protein` (none without a library): close homologues and
+    /// distant ones down to [`DockOptions::template_identity`] (these place blind docking's
+    /// site, and count as close for ligands like theirs: [`Target::for_ligand`]).
+    pub fn library_templates(&self, protein: &Protein) -> Vec<Template> {
+        self.templates.as_ref().map(|library| library.find_with(protein, self.template_identity)).unwrap_or_default()
     }
 
     /// Conformers to dock per ligand: [`DockOptions::blind_conformers`] for blind docking, else
@@ -181,7 +184,7 @@ impl DockOptions {
 
 impl Default for DockOptions {
     fn default() -> Self {
-        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, search_steps_per_torsion: 0.0, ranking: Ranking::Energy, weights: RankWeights::default(), crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS, explore_fraction: EXPLORE_FRACTION, explore_conformers: 0, search_potential: None, templates: None, search_template_weight: 0.0, template_identity: templates::MIN_IDENTITY, conformers: 1, blind_conformers: 1, conformer_candidates: 1, blind_conformer_candidates: 1 }
+        DockOptions { sampling: SamplingOptions::default(), refine: true, search_steps: models::DEFAULT_SEARCH_STEPS, search_steps_per_torsion: 0.0, ranking: Ranking::Energy, weights: RankWeights::default(), crop_margin: 8.0, blind_pockets: DEFAULT_BLIND_POCKETS, explore_fraction: EXPLORE_FRACTION, explore_conformers: 0, search_potential: None, templates: None, search_template_weight: 0.0, template_identity: templates::MIN_IDENTITY, template_similarity: templates::MIN_SIMILARITY, conformers: 1, blind_conformers: 1, conformer_candidates: 1, blind_conformer_candidates: 1 }
     }
 }
 
@@ -312,15 +315,21 @@ pub struct Target {
     /// Ligands of close homologues' known complexes (and references the user gave) in the
     /// protein's frame, whose overlap with a pose ranking rewards.
     pub templates: Vec<Template>,
+    /// Ligands of distant homologues ([`Template::distant`]): ranking rewards overlap with them
+    /// at [`DISTANT_RANKING_WEIGHT`], and they count as close ones for a ligand that resembles
+    /// theirs ([`Target::for_ligand`]).
+    pub distant: Vec<Template>,
 }
 
-/// The close templates (shared sequence words, or given by the user), which guide the search
-/// and the ranking, and those that lead blind docking: the close ones, or without any the
-/// distant ones (paired by alignment), being surer of the site than of the pose.
-fn split_templates(templates: Vec<Template>) -> (Vec<Template>, Vec<Template>) {
+/// The target's templates split three ways: the close ones (shared sequence words, or given by
+/// the user), which guide the search and the ranking; the distant ones (paired by alignment),
+/// which do so fully only for a ligand like theirs ([`Target::for_ligand`]); and those that
+/// lead blind docking: the close ones, or without any the distant ones, being surer of the site
+/// than of the pose.
+fn split_templates(templates: Vec<Template>) -> (Vec<Template>, Vec<Template>, Vec<Template>) {
     let (close, distant): (Vec<Template>, Vec<Template>) = templates.into_iter().partition(|t| !t.distant);
-    let leading = if close.is_empty() { distant } else { close.clone() };
-    (close, leading)
+    let leading = if close.is_empty() { distant.clone() } else { close.clone() };
+    (close, distant, leading)
 }
 
 impl Target {
@@ -328,7 +337,7 @@ impl Target {
     /// docks into the best `options.blind_pockets` of them (25 Å boxes), or into the whole
     /// protein when that is 0 or no pocket is found.
     pub fn new(protein: &Protein, pocket: &Pocket, options: &DockOptions) -> Result<Target> {
-        let templates = options.library_templates(protein, pocket);
+        let templates = options.library_templates(protein);
         if !templates.is_empty() {
             let distant = templates.iter().filter(|t| t.distant).count();
             log::info!("{}: {} template ligands from homologous complexes, {distant} of them distant (best: {})", protein.name, templates.len(), templates[0].id);
@@ -339,7 +348,7 @@ impl Target {
     /// [`Target::new`] with the given template ligands (in the protein's frame) instead of those
     /// found in `options.templates`.
     pub fn with_templates(protein: &Protein, pocket: &Pocket, options: &DockOptions, templates: Vec<Template>) -> Result<Target> {
-        let (templates, leading) = split_templates(templates);
+        let (templates, distant, leading) = split_templates(templates);
         let sites = match pocket {
             Pocket::Box { .. } => vec![Site::new(protein, pocket, options, &templates)?],
             Pocket::Blind => {
@@ -355,7 +364,24 @@ impl Target {
                 }
             }
         };
-        Ok(Target { full: protein.clone(), sites, blind: matches!(pocket, Pocket::Blind), templates })
+        Ok(Target { full: protein.clone(), sites, blind: matches!(pocket, Pocket::Blind), templates, distant })
+    }
+
+    /// The target as `ligand` is docked into it: where distant templates' ligands resemble it
+    /// (Tanimoto similarity of circular fingerprints at least `options.template_similarity`),
+    /// a copy whose sites and ranking use them as close ones; none (the target as it is)
+    /// otherwise. Ligands of one chemical series bind alike, so a homologue's ligand of the
+    /// series tells the pose even where the protein is only distantly related.
+    pub fn for_ligand(&self, ligand: &Ligand, options: &DockOptions) -> Result<Option<Target>> {
+        let fingerprint = fingerprint::morgan(ligand);
+        let (similar, other): (Vec<Template>, Vec<Template>) = self.distant.iter().cloned().partition(|t| tanimoto(&fingerprint, &t.fingerprint) >= options.template_similarity);
+        if similar.is_empty() {
+            return Ok(None);
+        }
+        log::info!("{}: {} distant template ligand(s) resemble {} and count as close ones", self.full.name, similar.len(), ligand.name);
+        let templates: Vec<Template> = self.templates.iter().cloned().chain(similar).collect();
+        let sites = self.sites.iter().map(|site| Site::new(&self.full, &site.pocket, options, &templates)).collect::<Result<_>>()?;
+        Ok(Some(Target { full: self.full.clone(), sites, blind: self.blind, templates, distant: other }))
     }
 }
 
@@ -489,6 +515,8 @@ fn conformer_samples(total: usize, n: usize, k: usize) -> usize {
 pub fn dock_conformers(models: &Models, target: &Target, ligands: &[PreparedLigand], options: &DockOptions) -> Result<DockResult> {
     let Some(first) = ligands.first() else { return Err(Error::invalid("dock", "no conformer to dock")) };
     let start = Instant::now();
+    let specific = target.for_ligand(&first.ligand, options)?;
+    let target = specific.as_ref().unwrap_or(target);
     let total = options.sampling.samples;
     let n_sites = target.sites.len();
     let explore = explore_samples(total, n_sites, options.explore_fraction);
@@ -549,9 +577,11 @@ pub fn dock_conformers(models: &Models, target: &Target, ligands: &[PreparedLiga
     })
 }
 
-/// A pose's overlap with the target's template ligands; none without templates.
+/// A pose's overlap with the target's template ligands, a distant one's counting
+/// [`DISTANT_RANKING_WEIGHT`] of a close one's; none without templates.
 fn pose_template(target: &Target, elements: &[u8], coords: &[Vec3]) -> Option<f64> {
-    (!target.templates.is_empty()).then(|| template_overlap(&target.templates, elements, coords))
+    (!target.templates.is_empty() || !target.distant.is_empty())
+        .then(|| template_overlap(&target.templates, elements, coords).max(DISTANT_RANKING_WEIGHT * template_overlap(&target.distant, elements, coords)))
 }
 
 /// Samples, refines, checks and scores poses of `ligand` in one site (unranked).
@@ -825,7 +855,7 @@ mod tests {
 
     #[test]
     fn the_site_most_templates_agree_on_leads_blind_docking() {
-        let at = |x: f64, rmsd: f64| Template { id: format!("t{x}"), identity: 1.0, pocket_rmsd: rmsd, atoms: vec![(6, Vec3::new(x, 0.0, 0.0)), (8, Vec3::new(x + 1.0, 0.0, 0.0))], distant: false };
+        let at = |x: f64, rmsd: f64| Template { id: format!("t{x}"), identity: 1.0, pocket_rmsd: rmsd, atoms: vec![(6, Vec3::new(x, 0.0, 0.0)), (8, Vec3::new(x + 1.0, 0.0, 0.0))], distant: false, fingerprint: Vec::new() };
         // the best superposed template sits alone at 30; two agree near 0
         let templates = [at(30.0, 0.1), at(0.0, 0.5), at(1.0, 0.6)];
         let site = template_site(&templates).unwrap();
@@ -840,12 +870,38 @@ mod tests {
 
     #[test]
     fn distant_templates_only_place_the_blind_site_and_only_without_close_ones() {
-        let at = |id: &str, distant: bool| Template { id: id.into(), identity: if distant { 0.4 } else { 0.9 }, pocket_rmsd: 0.5, atoms: vec![(6, Vec3::zeros())], distant };
-        let (close, leading) = split_templates(vec![at("far", true), at("near", false)]);
+        let at = |id: &str, distant: bool| Template { id: id.into(), identity: if distant { 0.4 } else { 0.9 }, pocket_rmsd: 0.5, atoms: vec![(6, Vec3::zeros())], distant, fingerprint: Vec::new() };
+        let (close, distant, leading) = split_templates(vec![at("far", true), at("near", false)]);
         assert_eq!((close.len(), close[0].id.as_str()), (1, "near"));
+        assert_eq!((distant.len(), distant[0].id.as_str()), (1, "far"), "kept for ligands like its own");
         assert_eq!(leading, close, "a close homologue sets all distant ones aside");
-        let (close, leading) = split_templates(vec![at("far", true), at("farther", true)]);
-        assert_eq!((close.len(), leading.len()), (0, 2), "without one the distant ones place the site");
+        let (close, distant, leading) = split_templates(vec![at("far", true), at("farther", true)]);
+        assert_eq!((close.len(), distant.len(), leading.len()), (0, 2, 2), "without one the distant ones place the site");
+    }
+
+    #[test]
+    fn a_distant_template_counts_as_close_for_a_ligand_like_its_own() {
+        use crate::model::tests::{toy_ligand, toy_protein};
+        let (ligand, _) = toy_ligand("CC(=O)Nc1ccc(O)cc1");
+        let (other, _) = toy_ligand("OCC1OC(O)C(O)C(O)C1O");
+        let atoms: Vec<(u8, Vec3)> = ligand.atoms.iter().zip(&ligand.coords).map(|(a, p)| (a.element, *p)).collect();
+        let distant = Template { id: "homologue".into(), identity: 0.4, pocket_rmsd: 0.5, atoms, distant: true, fingerprint: fingerprint::morgan(&ligand) };
+        let options = DockOptions::default();
+        let pocket = Pocket::Box { center: Vec3::zeros(), size: Vec3::repeat(20.0) };
+        let target = Target::with_templates(&toy_protein(30), &pocket, &options, vec![distant]).unwrap();
+        assert!(target.templates.is_empty() && target.distant.len() == 1, "distant: no guide by itself");
+        let specific = target.for_ligand(&ligand, &options).unwrap().expect("its own ligand is alike");
+        assert_eq!((specific.templates.len(), specific.sites.len()), (1, 1));
+        assert!(specific.distant.is_empty());
+        // a pose on the template ligand: a fraction of the credit as distant, all of it as close
+        let elements = ligand.elements();
+        assert!((pose_template(&target, &elements, &ligand.coords).unwrap() - DISTANT_RANKING_WEIGHT).abs() < 1e-9);
+        assert!((pose_template(&specific, &elements, &ligand.coords).unwrap() - 1.0).abs() < 1e-9);
+        let bare = Target::with_templates(&toy_protein(30), &pocket, &options, Vec::new()).unwrap();
+        assert_eq!(pose_template(&bare, &elements, &ligand.coords), None);
+        assert!(target.for_ligand(&other, &options).unwrap().is_none(), "an unrelated ligand docks as before");
+        let never = DockOptions { template_similarity: 1.01, ..options };
+        assert!(target.for_ligand(&ligand, &never).unwrap().is_none(), "above 1: never");
     }
 
     #[test]
@@ -922,7 +978,7 @@ mod tests {
         options.explore_conformers = 1;
         let protein = toy_protein(30);
         let sites = [-5.0, 5.0].map(|z| Site::new(&protein, &Pocket::Box { center: Vec3::new(0.0, 0.0, z), size: Vec3::repeat(20.0) }, &options, &[]).unwrap());
-        let target = Target { full: protein, sites: sites.into(), blind: true, templates: Vec::new() };
+        let target = Target { full: protein, sites: sites.into(), blind: true, templates: Vec::new(), distant: Vec::new() };
         let result = dock_conformers(&models, &target, &ligands, &options).unwrap();
         // 4 exploring samples, 2 per site, by the first conformer; 4 in the leading site, 2 each
         let leader = result.poses.iter().find(|p| p.conformer == 1).unwrap().site;

@@ -87,6 +87,9 @@ pub struct InferenceDefaults {
     /// sequence words with the target ([`super::templates::MIN_IDENTITY`]; above 1: close
     /// homologues by shared words only).
     pub template_identity: f64,
+    /// Least similarity (Tanimoto) of a distant template's ligand to the docked ligand for it
+    /// to count as a close one ([`super::templates::MIN_SIMILARITY`]; above 1: never).
+    pub template_similarity: f64,
     /// Weight of the learned pair potential added to the energy the refinement and Monte Carlo
     /// search minimise (pocket boxes; 0: they minimise the Vina-like energy alone).
     pub search_potential_weight: f64,
@@ -106,7 +109,7 @@ pub struct InferenceDefaults {
 
 impl Default for InferenceDefaults {
     fn default() -> Self {
-        InferenceDefaults { temperatures: Temperatures::default(), latent_temperature: 1.5, search_steps: DEFAULT_SEARCH_STEPS, search_steps_per_torsion: 0.0, population_weight: DEFAULT_POPULATION_WEIGHT, confidence_weight: DEFAULT_CONFIDENCE_WEIGHT, potential_weight: DEFAULT_POTENTIAL_WEIGHT, template_weight: 0.0, search_template_weight: 0.0, template_identity: super::templates::MIN_IDENTITY, search_potential_weight: 0.0, conformers: 1, blind_conformers: 1, conformer_candidates: 1, blind_conformer_candidates: 1, explore_conformers: 0 }
+        InferenceDefaults { temperatures: Temperatures::default(), latent_temperature: 1.5, search_steps: DEFAULT_SEARCH_STEPS, search_steps_per_torsion: 0.0, population_weight: DEFAULT_POPULATION_WEIGHT, confidence_weight: DEFAULT_CONFIDENCE_WEIGHT, potential_weight: DEFAULT_POTENTIAL_WEIGHT, template_weight: 0.0, search_template_weight: 0.0, template_identity: super::templates::MIN_IDENTITY, template_similarity: super::templates::MIN_SIMILARITY, search_potential_weight: 0.0, conformers: 1, blind_conformers: 1, conformer_candidates: 1, blind_conformer_candidates: 1, explore_conformers: 0 }
     }
 }
 

@@ -8,7 +8,7 @@
 //! heavy atoms: enough to find homologues by shared sequence words and superpose their pockets,
 //! without the structures themselves. `disco-dock train templates` builds it.
 
-use crate::chem::{Ligand, Protein, Vec3};
+use crate::chem::{fingerprint, Ligand, Protein, Vec3};
 use crate::error::{Error, Result};
 use crate::geometry::kabsch;
 use super::align;
@@ -46,6 +46,16 @@ pub const POCKET_RADIUS: f64 = 12.0;
 /// (kept on val, twenty-eighth session).
 pub const MIN_IDENTITY: f64 = 0.3;
 
+/// Least similarity (Tanimoto, circular fingerprints) of a distant template's ligand to the
+/// docked ligand for the template to count as a close one (`template_similarity` in a model's
+/// `sampling.json`).
+pub const MIN_SIMILARITY: f64 = 0.3;
+
+/// Weight of the overlap with a distant template's ligand, one unlike the docked ligand, in
+/// ranking, relative to a close one's: such a ligand tells where ligands bind more than how
+/// (0.25 to 0.5 gave the same val results offline, 0.1 and 1 fewer; twenty-ninth session).
+pub const DISTANT_RANKING_WEIGHT: f64 = 0.3;
+
 /// Fewest matched pocket C-alphas a superposition is trusted with.
 const MIN_PAIRS: usize = 8;
 
@@ -71,6 +81,10 @@ pub struct TemplateEntry {
     pub pocket: Vec<(usize, [f32; 3])>,
     /// Ligand heavy atoms: (atomic number, position).
     pub ligand: Vec<(u8, [f32; 3])>,
+    /// The ligand's circular fingerprint ([`fingerprint::morgan`]); empty in libraries built
+    /// before the twenty-ninth session.
+    #[serde(default)]
+    pub fingerprint: Vec<u32>,
 }
 
 /// A template ligand placed in the frame of the protein being docked.
@@ -87,8 +101,12 @@ pub struct Template {
     pub atoms: Vec<(u8, Vec3)>,
     /// Paired by sequence alignment, sharing too few words for a close homologue: its ligand
     /// tells where ligands bind more reliably than how ([`Target`](super::Target) uses it for
-    /// the blind site only, when no close homologue exists).
+    /// the blind site when no close homologue exists, and ranks by it at
+    /// [`DISTANT_RANKING_WEIGHT`] unless the docked ligand resembles its own).
     pub distant: bool,
+    /// The ligand's circular fingerprint ([`fingerprint::morgan`]; empty when unknown), which
+    /// tells how alike it is to the ligand being docked.
+    pub fingerprint: Vec<u32>,
 }
 
 impl Template {
@@ -96,7 +114,7 @@ impl Template {
     /// supplies): a template that needs no superposition.
     pub fn from_ligand(id: &str, ligand: &Ligand) -> Template {
         let atoms = ligand.atoms.iter().zip(&ligand.coords).map(|(a, p)| (a.element, *p)).collect();
-        Template { id: id.to_string(), identity: 1.0, pocket_rmsd: 0.0, atoms, distant: false }
+        Template { id: id.to_string(), identity: 1.0, pocket_rmsd: 0.0, atoms, distant: false, fingerprint: fingerprint::morgan(ligand) }
     }
 }
 
@@ -175,6 +193,7 @@ impl TemplateEntry {
             sequence: String::from_utf8_lossy(&letters).into_owned(),
             pocket: ca.iter().enumerate().filter(|(_, p)| near(p)).map(|(i, p)| (i, to_f32(p))).collect(),
             ligand: ligand.atoms.iter().zip(coords).map(|(a, p)| (a.element, to_f32(p))).collect(),
+            fingerprint: fingerprint::morgan(ligand),
         }
     }
 
@@ -227,7 +246,7 @@ impl TemplateEntry {
         }
         let pocket_rmsd = (from.iter().zip(&to).map(|(p, q)| (r * p + t - q).norm_squared()).sum::<f64>() / from.len() as f64).sqrt();
         let atoms = self.ligand.iter().map(|(e, p)| (*e, r * to_vec3(p) + t)).collect();
-        Some(Template { id: self.id.clone(), identity, pocket_rmsd, atoms, distant })
+        Some(Template { id: self.id.clone(), identity, pocket_rmsd, atoms, distant, fingerprint: self.fingerprint.clone() })
     }
 }
 
@@ -355,12 +374,20 @@ mod tests {
         let placed: Vec<Vec3> = found[0].atoms.iter().map(|a| a.1).collect();
         assert!(rmsd(&placed, &coords) < 1e-3, "template ligand lands on the crystal pose: {}", rmsd(&placed, &coords));
         assert!(found[0].identity > 0.99 && found[0].pocket_rmsd < 1e-3 && !found[0].distant);
+        assert_eq!(found[0].fingerprint, fingerprint::morgan(&ligand), "the ligand's fingerprint travels with it");
         let elements = ligand.elements();
         assert!((template_overlap(&found, &elements, &coords) - 1.0).abs() < 1e-9);
         let shifted: Vec<Vec3> = coords.iter().map(|p| p + Vec3::new(2.0, 0.0, 0.0)).collect();
         let partial = template_overlap(&found, &elements, &shifted);
         assert!(partial > 0.0 && partial < 0.7, "a pose 2 Å off overlaps less: {partial}");
         assert_eq!(template_overlap(&[], &elements, &coords), 0.0);
+    }
+
+    #[test]
+    fn a_library_written_before_fingerprints_still_loads() {
+        let text = r#"{"entries":[{"id":"old","sequence":"ACDEFGHIK","pocket":[[0,[1.0,2.0,3.0]]],"ligand":[[6,[1.0,2.0,3.0]]]}]}"#;
+        let library: TemplateLibrary = serde_json::from_str(text).unwrap();
+        assert!(library.entries[0].fingerprint.is_empty());
     }
 
     #[test]
