@@ -83,11 +83,7 @@ pub fn tanimoto(a: &[u32], b: &[u32]) -> f64 {
         }
     }
     let union = a.len() + b.len() - shared;
-    if union == 0 {
-        0.0
-    } else {
-        shared as f64 / union as f64
-    }
+    (union > 0).then(|| shared as f64 / union as f64).unwrap_or(0.0)
 }
 
 #[cfg(test)]
