@@ -512,6 +512,7 @@ fn conformer_samples(total: usize, n: usize, k: usize) -> usize {
 /// site of the best-ranked pose (ranked by the full rule, confidence included), shared among
 /// all conformers; each batch and conformer has its own seed (the first conformer's batches as
 /// with one conformer).
+/// Distant templates whose ligand resembles this one count as close ones ([`Target::for_ligand`]).
 pub fn dock_conformers(models: &Models, target: &Target, ligands: &[PreparedLigand], options: &DockOptions) -> Result<DockResult> {
     let Some(first) = ligands.first() else { return Err(Error::invalid("dock", "no conformer to dock")) };
     let start = Instant::now();
