@@ -7,8 +7,8 @@ Inputs, for the same split and run:
 - POSES.csv and CACHE.jsonl: `benchmark --poses-out POSES.csv --poses-cache CACHE.jsonl`;
 - DATA: the dataset folder, for the crystal ligands' elements (V2000 SDF atom blocks).
 
-The ranking key is docking's: energy - 2 logit(confidence) + 2.5 potential - 25 overlap, PB-invalid
-poses last, where overlap is the best over templates of weight x (mean over pose atoms of the
+The ranking key is docking's (`ranking.rule_key`, with the shipped sampling.json's weights), its
+template term recomputed: the best over templates of weight x (mean over pose atoms of the
 Gaussian overlap, sigma 1 Å, with the nearest template atom, halved for another element). The
 first rule, close templates only, reproduces a run made without distant templates; the script
 checks the recomputed close-template overlap against the CSV's `template` column. Poses are not
@@ -19,11 +19,12 @@ Usage: python3 scripts/template_rerank.py TEMPLATES.jsonl POSES.csv CACHE.jsonl 
 """
 import csv
 import json
-import math
 import sys
 from collections import defaultdict
 
 import numpy as np
+
+from ranking import rule_key
 
 ELEMENTS = {"C": 6, "N": 7, "O": 8, "F": 9, "P": 15, "S": 16, "Cl": 17, "Br": 35, "I": 53, "B": 5, "Si": 14, "Se": 34}
 
@@ -44,11 +45,6 @@ def coverage(elements, coords, atoms):
     return (np.exp(-d2 / 2.0) * credit).max(1).mean()
 
 
-def logit(c):
-    c = min(max(c, 1e-6), 1 - 1e-6)
-    return math.log(c / (1 - c))
-
-
 def load(templates_path, poses_path, cache_path, data):
     templates = {}
     for line in open(templates_path):
@@ -65,13 +61,7 @@ def load(templates_path, poses_path, cache_path, data):
         poses = []
         for p in d["poses"]:
             r = rows[cid][p["rank"]]
-            poses.append({
-                "coords": np.array(p["coords"]), "rmsd": float(r["rmsd"]), "energy": float(r["energy"]),
-                "confidence": float(r["confidence"]) if r["confidence"] else 0.5,
-                "potential": float(r["potential"]) if r["potential"] else 0.0,
-                "template": float(r["template"]) if r["template"] else None,
-                "invalid": r["pb_valid"] == "false", "rank": p["rank"],
-            })
+            poses.append({"coords": np.array(p["coords"]), "rmsd": float(r["rmsd"]), "template": float(r["template"]) if r["template"] else None, "row": r})
         covers = [(t, np.array([coverage(elements[:len(p["coords"])], p["coords"], t["atoms"]) for p in poses])) for t in templates.get(cid, [])]
         complexes[cid] = (poses, covers)
     return complexes
@@ -82,7 +72,7 @@ def top1(complexes, weight):
     out = {}
     for cid, (poses, covers) in complexes.items():
         overlap = np.max([weight(t) * c for t, c in covers], axis=0) if covers else np.zeros(len(poses))
-        keys = [(p["invalid"], p["energy"] - 2 * logit(p["confidence"]) + 2.5 * p["potential"] - 25 * o) for p, o in zip(poses, overlap)]
+        keys = [rule_key({**p["row"], "template": o}) for p, o in zip(poses, overlap)]
         out[cid] = poses[min(range(len(poses)), key=lambda k: keys[k])]["rmsd"]
     return out
 
