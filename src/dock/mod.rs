@@ -885,8 +885,7 @@ mod tests {
         use crate::model::tests::{toy_ligand, toy_protein};
         let (ligand, _) = toy_ligand("CC(=O)Nc1ccc(O)cc1");
         let (other, _) = toy_ligand("OCC1OC(O)C(O)C(O)C1O");
-        let atoms: Vec<(u8, Vec3)> = ligand.atoms.iter().zip(&ligand.coords).map(|(a, p)| (a.element, *p)).collect();
-        let distant = Template { id: "homologue".into(), identity: 0.4, pocket_rmsd: 0.5, atoms, distant: true, fingerprint: fingerprint::morgan(&ligand) };
+        let distant = Template { identity: 0.4, pocket_rmsd: 0.5, distant: true, ..Template::from_ligand("homologue", &ligand) };
         let options = DockOptions::default();
         let pocket = Pocket::Box { center: Vec3::zeros(), size: Vec3::repeat(20.0) };
         let target = Target::with_templates(&toy_protein(30), &pocket, &options, vec![distant]).unwrap();
