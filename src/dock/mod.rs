@@ -373,6 +373,9 @@ impl Target {
     /// otherwise. Ligands of one chemical series bind alike, so a homologue's ligand of the
     /// series tells the pose even where the protein is only distantly related.
     pub fn for_ligand(&self, ligand: &Ligand, options: &DockOptions) -> Result<Option<Target>> {
+        if self.distant.is_empty() {
+            return Ok(None);
+        }
         let fingerprint = fingerprint::morgan(ligand);
         let (similar, other): (Vec<Template>, Vec<Template>) = self.distant.iter().cloned().partition(|t| tanimoto(&fingerprint, &t.fingerprint) >= options.template_similarity);
         if similar.is_empty() {
